@@ -1,0 +1,22 @@
+/*
+ * arguments.h -- the checks every public function makes before it reads or
+ * writes anything.  Internal.
+ */
+#ifndef PSM_ARGUMENTS_H
+#define PSM_ARGUMENTS_H
+
+#include <stddef.h>
+
+/* PSM_OK, or the status for the first problem found with an input of
+ * `input_count` elements and an output of `output_count` elements, each
+ * `element_size` bytes: a size whose byte count exceeds PTRDIFF_MAX, a NULL
+ * pointer to a non-empty array, or an output that overlaps the input
+ * without being equal to it.  The counts are given as rows and per-row
+ * lengths so that their product is checked here too. */
+int psm_check_arrays(const void *input, const void *output, size_t rows, size_t n,
+                     size_t output_per_row, size_t element_size);
+
+/* PSM_OK, or PSM_E_TEMPERATURE for a negative or NaN temperature. */
+int psm_check_temperature(double temperature);
+
+#endif /* PSM_ARGUMENTS_H */

@@ -1,0 +1,254 @@
+/*
+ * row_numerics.h -- the algorithm for one row, on values already widened to
+ * double.  Internal; shared by the float32 and float64 kernels, so both
+ * dtypes follow one set of rules and one numerical method:
+ *
+ *   1. scan:      max m, its first index and count, NaN, count of -inf;
+ *   2. rule:      the edge-case table picks a constant answer, or "finite";
+ *   3. sum:       s = sum of exp((x_i - m) / T) over every i but one argmax,
+ *                 each term a double-double, so S = 1 + s and
+ *                 log S = log1p(s) keep the digits of the largest entry;
+ *   4. write:     softmax e_i / S, log_softmax z_i - log S, logsumexp m + log S.
+ *
+ * float32 inputs go through the same double-double path and are rounded to
+ * float once at the end.
+ */
+#ifndef PSM_ROW_NUMERICS_H
+#define PSM_ROW_NUMERICS_H
+
+#include <stddef.h>
+
+#include "double_double.h"
+
+/* Below this, exp(z) * 2^64 (more terms than any row can hold) is under half
+ * the smallest subnormal double: such terms cannot change any result. */
+#define PSM_EXP_NEGLIGIBLE (-800.0)
+
+/* What one pass over a row finds. */
+typedef struct {
+    double max;
+    size_t argmax;          /* first index holding max */
+    size_t count_max;       /* entries equal to max */
+    size_t count_neg_inf;   /* entries equal to -inf */
+    int has_nan;
+} psm_row_scan;
+
+static inline psm_row_scan psm_scan_start(void)
+{
+    psm_row_scan scan;
+    scan.max = -INFINITY;
+    scan.argmax = 0;
+    scan.count_max = 0;
+    scan.count_neg_inf = 0;
+    scan.has_nan = 0;
+    return scan;
+}
+
+static inline void psm_scan_push(psm_row_scan *scan, double value, size_t index)
+{
+    if (value > scan->max) {
+        scan->max = value;
+        scan->argmax = index;
+        scan->count_max = 1;
+    } else if (value == scan->max) {
+        scan->count_max++;
+    } else if (value != value) {
+        scan->has_nan = 1;
+    }
+    if (value == -INFINITY)
+        scan->count_neg_inf++;
+}
+
+/* The edge-case table (conformance/edge_cases.json), in its order of
+ * precedence: the first rule that matches a row decides it. */
+typedef enum {
+    PSM_RULE_NAN,           /* any NaN: all NaN */
+    PSM_RULE_ALL_NEG_INF,   /* every entry -inf: all NaN; logsumexp -inf */
+    PSM_RULE_POS_INF,       /* k entries +inf: 1/k there, 0 elsewhere; logsumexp +inf */
+    PSM_RULE_ZERO_TEMPERATURE,     /* T == 0: 1/k on the k maximal entries */
+    PSM_RULE_INFINITE_TEMPERATURE, /* T == +inf: uniform over entries that are not -inf */
+    PSM_RULE_FINITE         /* the general case */
+} psm_rule;
+
+static inline psm_rule psm_choose_rule(const psm_row_scan *scan, double temperature)
+{
+    if (scan->has_nan)
+        return PSM_RULE_NAN;
+    if (scan->max == -INFINITY)
+        return PSM_RULE_ALL_NEG_INF;
+    if (scan->max == INFINITY)
+        return PSM_RULE_POS_INF;
+    if (temperature == 0.0)
+        return PSM_RULE_ZERO_TEMPERATURE;
+    if (temperature == INFINITY)
+        return PSM_RULE_INFINITE_TEMPERATURE;
+    return PSM_RULE_FINITE;
+}
+
+/* For the constant rules: the value of the chosen entries, of the others, and
+ * which entries are chosen. */
+typedef struct {
+    double chosen;
+    double other;
+    int choose_maximal;     /* 1: entries equal to max; 0: entries above -inf */
+} psm_constant_row;
+
+static inline psm_constant_row psm_constant_answer(psm_rule rule, const psm_row_scan *scan,
+                                                   size_t n, int log_output)
+{
+    psm_constant_row answer;
+    size_t count = scan->count_max;
+    answer.choose_maximal = 1;
+    if (rule == PSM_RULE_NAN || rule == PSM_RULE_ALL_NEG_INF) {
+        answer.chosen = answer.other = NAN;
+        return answer;
+    }
+    if (rule == PSM_RULE_INFINITE_TEMPERATURE) {
+        answer.choose_maximal = 0;
+        count = n - scan->count_neg_inf;
+    }
+    answer.chosen = log_output ? -log((double)count) : 1.0 / (double)count;
+    answer.other = log_output ? -INFINITY : 0.0;
+    return answer;
+}
+
+static inline double psm_constant_value(const psm_constant_row *answer, double value, double max)
+{
+    int chosen = answer->choose_maximal ? value == max : value > -INFINITY;
+    return chosen ? answer->chosen : answer->other;
+}
+
+/* z = (x - max) / T as a double-double; hi is -inf when z is below -2^995
+ * (exp(z) is then 0 and log-softmax -inf or z itself to within its rounding). */
+static inline psm_dd psm_shifted(double value, double max, double temperature)
+{
+    psm_dd d;
+    double quotient;
+    if (value == -INFINITY) {
+        d.hi = -INFINITY;
+        d.lo = 0.0;
+        return d;
+    }
+    d = psm_two_sum(value, -max);
+    if (!(d.hi > -INFINITY)) {  /* x - max overflowed: below -DBL_MAX */
+        d.hi = -INFINITY;
+        d.lo = 0.0;
+        return d;
+    }
+    if (temperature == 1.0)
+        return d;
+    quotient = d.hi / temperature;
+    if (quotient < -0x1p995) {  /* too large for an exact product; the low part is irrelevant */
+        d.hi = quotient;
+        d.lo = 0.0;
+        return d;
+    }
+    return psm_dd_div(d, temperature);
+}
+
+/* The sum of exp terms, split in two accumulators so that terms far in the
+ * subnormal range keep their digits: `tiny` holds terms scaled by 2^600. */
+typedef struct {
+    psm_dd main;
+    psm_dd tiny;
+} psm_exp_sum;
+
+static inline psm_exp_sum psm_exp_sum_start(void)
+{
+    psm_exp_sum sum;
+    sum.main.hi = sum.main.lo = sum.tiny.hi = sum.tiny.lo = 0.0;
+    return sum;
+}
+
+static inline void psm_dd_accumulate(psm_dd *acc, double hi, double lo)
+{
+    psm_dd t = psm_two_sum(acc->hi, hi);
+    acc->hi = t.hi;
+    acc->lo += t.lo + lo;
+}
+
+static inline void psm_exp_sum_add(psm_exp_sum *sum, psm_dd z)
+{
+    psm_scaled_dd e;
+    if (!(z.hi >= PSM_EXP_NEGLIGIBLE))
+        return;
+    e = psm_exp_dd(z);
+    if (e.exponent >= -960) {
+        double scale = psm_pow2(e.exponent);
+        psm_dd_accumulate(&sum->main, e.hi * scale, e.lo * scale);
+    } else {
+        double scale = psm_pow2(e.exponent + 600);
+        psm_dd_accumulate(&sum->tiny, e.hi * scale, e.lo * scale);
+    }
+}
+
+/* s = the accumulated sum, as one normalized double-double. */
+static inline psm_dd psm_exp_sum_total(const psm_exp_sum *sum)
+{
+    double tiny_hi = sum->tiny.hi * psm_pow2(-600);
+    double tiny_lo = sum->tiny.lo * psm_pow2(-600);
+    psm_dd t = psm_two_sum(sum->main.hi, tiny_hi);
+    return psm_fast_two_sum(t.hi, t.lo + (sum->main.lo + tiny_lo));
+}
+
+/* log(1 + s) as a double-double: libm's log1p, then one Newton step on
+ * exp(L) = 1 + s evaluated in double-double, which removes libm's error. */
+static inline psm_dd psm_log1p_dd(psm_dd s)
+{
+    psm_dd log_sum, one_plus_s, difference;
+    psm_scaled_dd e;
+    double exp_hi, exp_lo;
+    log_sum.hi = log1p(s.hi);
+    log_sum.lo = 0.0;
+    if (log_sum.hi == 0.0)
+        return log_sum;
+    e = psm_exp_dd(log_sum);
+    exp_hi = e.hi * psm_pow2(e.exponent);
+    exp_lo = e.lo * psm_pow2(e.exponent);
+    one_plus_s = psm_two_sum(1.0, s.hi);
+    difference = psm_two_sum(one_plus_s.hi, -exp_hi);
+    difference.lo += (one_plus_s.lo + s.lo) - exp_lo;
+    return psm_fast_two_sum(log_sum.hi, (difference.hi + difference.lo) / exp_hi);
+}
+
+/* exp(z) / S, rounded once; S = 1 + s >= 1. */
+static inline double psm_softmax_value(psm_dd z, psm_dd total)
+{
+    psm_scaled_dd e;
+    psm_dd product;
+    double quotient, remainder;
+    if (!(z.hi >= PSM_EXP_NEGLIGIBLE))
+        return 0.0;
+    e = psm_exp_dd(z);
+    quotient = e.hi / total.hi;
+    product = psm_two_product(quotient, total.hi);
+    remainder = ((e.hi - product.hi) - product.lo) + (e.lo - quotient * total.lo);
+    return psm_scale(quotient + remainder / total.hi, e.exponent);
+}
+
+/* z - log S, rounded once. */
+static inline double psm_log_softmax_value(psm_dd z, psm_dd log_total)
+{
+    psm_dd t;
+    if (z.hi == -INFINITY)
+        return -INFINITY;
+    t = psm_two_sum(z.hi, -log_total.hi);
+    return t.hi + (t.lo + (z.lo - log_total.lo));
+}
+
+/* max + log S, rounded once. */
+static inline double psm_logsumexp_value(double max, psm_dd log_total)
+{
+    psm_dd t = psm_two_sum(max, log_total.hi);
+    return t.hi + (t.lo + log_total.lo);
+}
+
+/* S = 1 + s as a double-double. */
+static inline psm_dd psm_one_plus(psm_dd s)
+{
+    psm_dd total = psm_two_sum(1.0, s.hi);
+    total.lo += s.lo;
+    return psm_fast_two_sum(total.hi, total.lo);
+}
+
+#endif /* PSM_ROW_NUMERICS_H */

@@ -1,0 +1,15 @@
+"""pysoftmax: accurate softmax, log-softmax and logsumexp for any array library.
+
+Every output is within 2 ULP of the exact result, for float32 and float64,
+with or without a temperature; special values follow one documented table.
+Numpy arrays are computed by a portable C99 core (also usable from C and any
+language with an FFI); any other array-API array by the same algorithm
+written in array operations.
+"""
+
+from ._api import log_softmax, logsumexp, softmax
+from ._dispatch import BackendInfo, backends
+
+__version__ = "0.1.0"
+
+__all__ = ["BackendInfo", "__version__", "backends", "log_softmax", "logsumexp", "softmax"]

@@ -1,0 +1,87 @@
+"""The backend registry, and the choice of a backend for an array."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+# In order of preference: the first that is available and takes an array wins.
+_BACKEND_MODULES = {
+    "c": "pysoftmax.backends.c",
+    "array_api": "pysoftmax.backends.array_api",
+}
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """What :func:`pysoftmax.backends` reports for one backend.
+
+    Attributes
+    ----------
+    name : str
+        The name that ``backend=`` takes.
+    available : bool
+        Whether the backend can run on this machine.
+    reason : str
+        Why it is or is not available.
+    description : str
+        Which arrays it takes and how it computes.
+    """
+
+    name: str
+    available: bool
+    reason: str
+    description: str
+
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(_BACKEND_MODULES[name])
+
+
+def backends() -> list[BackendInfo]:
+    """List the backends, in order of preference, and whether each is available.
+
+    Returns
+    -------
+    list of BackendInfo
+        One entry per backend, with its name, availability and the reason.
+
+    Examples
+    --------
+    >>> import pysoftmax
+    >>> [b.name for b in pysoftmax.backends()]
+    ['c', 'array_api']
+    >>> pysoftmax.backends()[0].available
+    True
+    """
+    infos = []
+    for name in _BACKEND_MODULES:
+        module = _module(name)
+        available, reason = module.availability()
+        infos.append(BackendInfo(name, available, reason, module.DESCRIPTION))
+    return infos
+
+
+def select(x: Any, name: str | None) -> ModuleType:
+    """Return the backend module for ``x``: the one named, or the first that takes it."""
+    if name is None:
+        for candidate in _BACKEND_MODULES:
+            module = _module(candidate)
+            if module.availability()[0] and module.can_handle(x):
+                return module
+        raise TypeError(f"no pysoftmax backend takes arrays of type {type(x).__name__}")
+    if not isinstance(name, str) or name not in _BACKEND_MODULES:
+        known = ", ".join(repr(n) for n in _BACKEND_MODULES)
+        raise ValueError(f"backend must be one of {known} or None, got {name!r}")
+    module = _module(name)
+    available, reason = module.availability()
+    if not available:
+        raise ValueError(f"backend {name!r} is not available: {reason}")
+    if not module.can_handle(x):
+        raise TypeError(
+            f"backend {name!r} cannot take {type(x).__module__}.{type(x).__name__} arrays "
+            f"({module.DESCRIPTION}); leave backend=None to choose one that can"
+        )
+    return module

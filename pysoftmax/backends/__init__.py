@@ -1,0 +1,7 @@
+"""One module per backend; each has the same small interface.
+
+A backend module defines ``NAME``, ``DESCRIPTION``, ``availability()``,
+``can_handle(x)`` and ``softmax``, ``log_softmax``, ``logsumexp``, each
+taking a :class:`pysoftmax._request.Request`.  ``logsumexp`` keeps the
+reduced axes with size 1; the front door drops them unless ``keepdims``.
+"""

@@ -1,0 +1,202 @@
+"""The generic backend: the C core's algorithm written with the array API only.
+
+Any library that ``array_api_compat.array_namespace`` recognizes can run
+this.  It follows the C core step for step (``csrc/src/row_numerics.h``):
+max, edge-case rule, a double-double sum of the exponentials of every entry
+below the maximum, then ``e / S``, ``z - log S`` or ``max + log S``.  It
+computes in float64 (float32 inputs too, rounded once at the end) and never
+branches in Python on array values, so it stays lazy under Dask and
+traceable under JAX.  Special values are replaced before any arithmetic, so
+no floating-point warning is raised.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import array_api_compat
+
+from .. import _double_double as dd
+from .._request import Request
+
+Array = Any
+Namespace = Any
+
+NAME = "array_api"
+DESCRIPTION = "any array-API library, in float64 array operations (the C core's algorithm)"
+DOUBLE_MAX = 1.7976931348623157e308
+
+
+def availability() -> tuple[bool, str]:
+    """Return whether this backend can run here, and why not."""
+    return True, "always available"
+
+
+def can_handle(x: Array) -> bool:
+    """Return whether ``x`` is an array this backend computes on: any array-API array."""
+    return array_api_compat.is_array_api_obj(x)
+
+
+class _Row:
+    """What the scan of each row finds, with NaN and infinities made harmless."""
+
+    def __init__(self, xp: Namespace, x: Array, axes: tuple[int, ...]) -> None:
+        self.xp = xp
+        self.axes = axes
+        self.length = math.prod(x.shape[a] for a in axes)
+        is_nan = xp.isnan(x)
+        self.has_nan = xp.any(is_nan, axis=axes, keepdims=True)
+        self.max = xp.max(xp.where(is_nan, -math.inf, x), axis=axes, keepdims=True)
+        self.is_max = x == self.max
+        self.count_max = self._count(self.is_max)
+        self.is_above_negative_infinity = x > -math.inf
+        # The general case holds in rows whose max is finite and that hold no NaN.
+        self.finite = xp.isfinite(self.max) & ~self.has_nan
+        self.safe_max = xp.where(self.finite, self.max, 0.0)
+        # Entries that are not finite, and every entry of a row that is not,
+        # take the max's place (d = 0 there); the rules overwrite them later.
+        self.safe_x = xp.where(xp.isfinite(x) & self.finite, x, self.safe_max)
+
+    def _count(self, mask: Array) -> Array:
+        return self.xp.sum(self.xp.astype(mask, self.xp.float64), axis=self.axes, keepdims=True)
+
+    def count_above_negative_infinity(self) -> Array:
+        return self._count(self.is_above_negative_infinity)
+
+
+def _shifted(row: _Row, temperature: float) -> tuple[Array, Array, Array]:
+    """Return ``(z_hi, z_lo, vanishes)``: ``z = (x - max) / T`` and where it is -inf.
+
+    Where ``vanishes``, ``z_hi`` is ``-inf`` or below ``-2**995`` (then its
+    low part is 0, as in ``psm_shifted``).
+    """
+    xp = row.xp
+    # x - max overflows only for a positive max, below max - DOUBLE_MAX.
+    floor = xp.where(row.safe_max > 0.0, row.safe_max - DOUBLE_MAX, -DOUBLE_MAX)
+    overflows = row.safe_x < floor
+    d_hi, d_lo = dd.two_sum(xp.where(overflows, row.safe_max, row.safe_x), -row.safe_max)
+    vanishes = overflows | ~row.is_above_negative_infinity
+    if temperature == 1.0:
+        return xp.where(vanishes, -math.inf, d_hi), xp.where(vanishes, 0.0, d_lo), vanishes
+    # Quotients beyond 2**995 are kept as plain quotients (or -inf when they
+    # overflow); dividing only the others keeps the splitting in range.
+    large = d_hi < -(2.0**995) * temperature
+    overflow_quotient = d_hi < -DOUBLE_MAX * temperature if temperature < 1.0 else d_hi != d_hi
+    plain = xp.where(overflow_quotient, -math.inf, xp.where(overflow_quotient, 0.0, d_hi) / temperature)
+    z_hi, z_lo = dd.divide(xp.where(large, 0.0, d_hi), xp.where(large, 0.0, d_lo), temperature)
+    z_hi = xp.where(vanishes, -math.inf, xp.where(large, plain, z_hi))
+    z_lo = xp.where(vanishes | large, 0.0, z_lo)
+    return z_hi, z_lo, vanishes | large
+
+
+def _log_total(row: _Row, z_hi: Array, z_lo: Array, vanishes: Array) -> tuple[Array, Array]:
+    """Return ``log S`` with ``S = 1 + s``, s summing exp(z) over all but one maximal entry.
+
+    Ties with the maximum contribute exactly ``count_max - 1``; the other
+    terms are summed scaled by ``2**-k_max`` (their largest binary exponent)
+    so that terms deep in the subnormal range keep their digits.
+    """
+    xp = row.xp
+    contributes = row.finite & ~(vanishes | row.is_max) & (z_hi >= dd.EXP_NEGLIGIBLE)
+    clamped_hi = xp.where(contributes, z_hi, 0.0)
+    e_hi, e_lo, k = dd.exp(xp, clamped_hi, xp.where(contributes, z_lo, 0.0))
+    k_max = xp.max(xp.where(contributes, k, -1160.0), axis=row.axes, keepdims=True)
+    relative = xp.where(contributes, k - k_max, 0.0)
+    term_hi = xp.where(contributes, dd.scale(xp, e_hi, relative), 0.0)
+    # The low parts only matter to 2**-53 of the sum: one scaling suffices.
+    term_lo = xp.where(contributes, e_lo * dd.power_of_two(xp, xp.maximum(relative, -1074.0)), 0.0)
+    sum_hi, sum_lo = dd.accurate_sum(xp, term_hi, row.axes, 2.0, row.length)
+    low_hi, low_lo = dd.accurate_sum(xp, term_lo, row.axes, 2.0**-52, row.length)
+    sum_hi, error = dd.two_sum(sum_hi, low_hi)
+    sum_lo = sum_lo + error + low_lo
+    # Back to the true scale, 2**k_max (one rounding where that is subnormal).
+    unit = dd.power_of_two(xp, xp.maximum(k_max, -1074.0))
+    rest_hi = dd.scale(xp, xp.where(sum_hi > 0.0, sum_hi, 1.0), k_max)
+    rest_hi = xp.where(sum_hi > 0.0, rest_hi, 0.0)
+    rest_lo = sum_lo * unit
+    ties = row.count_max - 1.0
+    s_hi, s_lo = dd.two_sum(ties, rest_hi)
+    s_hi, s_lo = dd.fast_two_sum(s_hi, s_lo + rest_lo)
+    return s_hi, s_lo
+
+
+def _constant_rows(
+    row: _Row, result: Array, temperature: float, log_output: bool
+) -> Array:
+    """Apply the edge-case rules (``pysoftmax/edge_cases.json``) over ``result``."""
+    xp = row.xp
+    chosen_if_log, other_if_log = (lambda count: -xp.log(count)), -math.inf
+    chosen_if_not, other_if_not = (lambda count: 1.0 / count), 0.0
+    chosen_value = chosen_if_log if log_output else chosen_if_not
+    other_value = other_if_log if log_output else other_if_not
+
+    def spread_over(chosen: Array, count: Array) -> Array:
+        safe_count = xp.where(count > 0.0, count, 1.0)
+        return xp.where(chosen, chosen_value(safe_count), other_value)
+
+    # Applied from the last rule to the first, so that the first match wins.
+    if temperature == math.inf:
+        uniform = spread_over(row.is_above_negative_infinity, row.count_above_negative_infinity())
+        result = xp.where(row.finite, uniform, result)
+    elif temperature == 0.0:
+        result = xp.where(row.finite, spread_over(row.is_max, row.count_max), result)
+    positive_infinity = row.max == math.inf
+    result = xp.where(positive_infinity, spread_over(row.is_max, row.count_max), result)
+    return xp.where(row.has_nan | (row.max == -math.inf), math.nan, result)
+
+
+def _normalize(request: Request, log_output: bool) -> Array:
+    xp = request.xp
+    x = xp.astype(request.x, xp.float64)
+    row = _Row(xp, x, request.axes)
+    temperature = request.temperature
+    if temperature in (0.0, math.inf):
+        result = xp.zeros_like(x)
+    else:
+        z_hi, z_lo, vanishes = _shifted(row, temperature)
+        s_hi, s_lo = _log_total(row, z_hi, z_lo, vanishes)
+        if log_output:
+            log_hi, log_lo = dd.log1p(xp, s_hi, s_lo)
+            t_hi, t_lo = dd.two_sum(xp.where(vanishes, 0.0, z_hi), -log_hi)
+            result = xp.where(vanishes, z_hi, t_hi + (t_lo + (z_lo - log_lo)))
+        else:
+            total_hi, total_lo = dd.two_sum(1.0, s_hi)
+            total_hi, total_lo = dd.fast_two_sum(total_hi, total_lo + s_lo)
+            alive = row.finite & ~vanishes & (z_hi >= dd.EXP_NEGLIGIBLE)
+            e_hi, e_lo, k = dd.exp(
+                xp, xp.where(alive, z_hi, 0.0), xp.where(alive, z_lo, 0.0)
+            )
+            quotient = e_hi / total_hi
+            p_hi, p_lo = dd.two_product(quotient, total_hi)
+            remainder = ((e_hi - p_hi) - p_lo) + (e_lo - quotient * total_lo)
+            value = dd.scale(xp, quotient + remainder / total_hi, k)
+            result = xp.where(alive, value, 0.0)
+    result = _constant_rows(row, result, temperature, log_output)
+    return xp.astype(result, request.x.dtype)
+
+
+def softmax(request: Request) -> Array:
+    """Softmax of ``request.x`` over ``request.axes``."""
+    return _normalize(request, log_output=False)
+
+
+def log_softmax(request: Request) -> Array:
+    """Log-softmax of ``request.x`` over ``request.axes``."""
+    return _normalize(request, log_output=True)
+
+
+def logsumexp(request: Request) -> Array:
+    """Logsumexp of ``request.x`` over ``request.axes``, keeping the axes (size 1)."""
+    xp = request.xp
+    x = xp.astype(request.x, xp.float64)
+    row = _Row(xp, x, request.axes)
+    z_hi, z_lo, vanishes = _shifted(row, 1.0)
+    s_hi, s_lo = _log_total(row, z_hi, z_lo, vanishes)
+    log_hi, log_lo = dd.log1p(xp, s_hi, s_lo)
+    t_hi, t_lo = dd.two_sum(row.safe_max, log_hi)
+    result = t_hi + (t_lo + log_lo)
+    result = xp.where(row.max == math.inf, math.inf, result)
+    result = xp.where(row.max == -math.inf, -math.inf, result)
+    result = xp.where(row.has_nan, math.nan, result)
+    return xp.astype(result, request.x.dtype)

@@ -1,0 +1,108 @@
+"""The C backend: numpy arrays on the CPU, computed by the C core through cffi.
+
+The reduced axes are moved last and the array is viewed as ``rows x n``;
+when that view is already C-contiguous, aligned and in native byte order
+(the reduced axes are the trailing ones of a C-contiguous array) the C core
+reads the caller's memory directly, otherwise one copy is made.  cffi
+releases the GIL for the duration of the call.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .._request import Request
+
+try:
+    from .. import _core
+except ImportError as error:  # the extension was not built
+    _core = None
+    _IMPORT_ERROR = f"the compiled module pysoftmax._core is missing ({error})"
+
+NAME = "c"
+DESCRIPTION = "numpy arrays on the CPU, through the C core (cffi)"
+
+_C_TYPES = {np.dtype(np.float32): "float[]", np.dtype(np.float64): "double[]"}
+
+
+def availability() -> tuple[bool, str]:
+    """Return whether the compiled C core can be loaded, and why not."""
+    if _core is None:
+        return False, _IMPORT_ERROR
+    return True, f"C core {_core.ffi.string(_core.lib.psm_version()).decode()} loaded"
+
+
+def can_handle(x: Any) -> bool:
+    """Return whether ``x`` is a numpy array (the only kind the C core reads)."""
+    return isinstance(x, np.ndarray)
+
+
+def check_status(status: int) -> None:
+    """Raise the Python exception for a C status code; return for ``PSM_OK``."""
+    if status == 0:
+        return
+    message = _core.ffi.string(_core.lib.psm_strerror(status)).decode()
+    if status == _core.lib.PSM_E_TEMPERATURE:
+        raise ValueError(message)
+    raise RuntimeError(f"pysoftmax C core failed with status {status}: {message}")
+
+
+def _as_rows(x: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Return ``x`` as a C-contiguous, aligned, native ``rows x n`` matrix, and its moved shape."""
+    kept = x.ndim - len(axes)
+    moved = np.moveaxis(x, axes, tuple(range(kept, x.ndim)))
+    rows = math.prod(moved.shape[:kept])
+    n = math.prod(moved.shape[kept:])
+    matrix = np.require(
+        moved.reshape(rows, n), dtype=moved.dtype.newbyteorder("="), requirements=["C", "A"]
+    )
+    return matrix, moved.shape
+
+
+def _restore(values: np.ndarray, moved_shape: tuple[int, ...], axes: tuple[int, ...]) -> np.ndarray:
+    kept = len(moved_shape) - len(axes)
+    return np.moveaxis(values.reshape(moved_shape), tuple(range(kept, len(moved_shape))), axes)
+
+
+def _run(function: str, matrix: np.ndarray, result: np.ndarray, *temperature: float) -> None:
+    """Call ``psm_<function>_<f32|f64>`` on a matrix and its output buffer."""
+    c_type = _C_TYPES[matrix.dtype]
+    suffix = "f32" if matrix.dtype == np.float32 else "f64"
+    check_status(
+        getattr(_core.lib, f"psm_{function}_{suffix}")(
+            _core.ffi.from_buffer(c_type, matrix),
+            _core.ffi.from_buffer(c_type, result, require_writable=True),
+            matrix.shape[0],
+            matrix.shape[1],
+            *temperature,
+        )
+    )
+
+
+def _normalize(request: Request, function: str) -> np.ndarray:
+    matrix, moved_shape = _as_rows(request.x, request.axes)
+    result = np.empty_like(matrix)
+    _run(function, matrix, result, request.temperature)
+    return _restore(result, moved_shape, request.axes)
+
+
+def softmax(request: Request) -> np.ndarray:
+    """Softmax of ``request.x`` over ``request.axes``, by the C core."""
+    return _normalize(request, "softmax")
+
+
+def log_softmax(request: Request) -> np.ndarray:
+    """Log-softmax of ``request.x`` over ``request.axes``, by the C core."""
+    return _normalize(request, "log_softmax")
+
+
+def logsumexp(request: Request) -> np.ndarray:
+    """Logsumexp of ``request.x`` over ``request.axes``, keeping them with size 1."""
+    matrix, moved_shape = _as_rows(request.x, request.axes)
+    result = np.empty(matrix.shape[0], dtype=matrix.dtype)
+    _run("logsumexp", matrix, result)
+    kept = len(moved_shape) - len(request.axes)
+    return _restore(result, moved_shape[:kept] + (1,) * len(request.axes), request.axes)
