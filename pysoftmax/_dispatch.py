@@ -9,8 +9,8 @@ from typing import Any
 
 # In order of preference: the first that is available and takes an array wins.
 _BACKEND_MODULES = {
-    "c": "pysoftmax.backends.c",
-    "array_api": "pysoftmax.backends.array_api",
+    "c": "pysoftmax._backends.c",
+    "array_api": "pysoftmax._backends.array_api",
 }
 
 

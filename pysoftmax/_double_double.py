@@ -89,7 +89,7 @@ def power_of_two(xp: Namespace, k: Array) -> Array:
         factor_down = 2.0 ** -(2**bit) if 2**bit <= 1074 else 0.0
         factor_up = 2.0 ** (2**bit) if 2**bit <= 1023 else 1.0  # k <= 1023: never used
         is_set = xp.remainder(xp.floor(magnitude / 2.0**bit), 2.0) == 1.0
-        factor = xp.where(k < 0, factor_down, factor_up)
+        factor = xp.where(k < 0, xp.zeros_like(k) + factor_down, factor_up)
         result = xp.where(is_set, result * factor, result)
     return result
 
@@ -100,7 +100,7 @@ def scale(xp: Namespace, value: Array, k: Array) -> Array:
     # (exact), then round once with the last multiplication.
     small = k < -1022
     first = power_of_two(xp, xp.where(small, k + 200.0, k))
-    second = xp.where(small, 2.0**-200, 1.0)
+    second = xp.where(small, xp.zeros_like(value) + 2.0**-200, 1.0)
     return (value * first) * second
 
 
