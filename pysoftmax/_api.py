@@ -25,6 +25,7 @@ except ImportError:  # numpy < 1.25
     AxisError = np.AxisError  # type: ignore[attr-defined,misc]
 
 Array = Any
+_NO_TEMPERATURE = object()  # logsumexp's marker: it takes no temperature
 
 
 def _as_array(x: Any) -> tuple[Array, Any]:
@@ -111,7 +112,9 @@ def _compute(function: str, x: Any, axis: Any, temperature: Any, keepdims: bool,
     compute_dtype, result_dtype = _dtypes(x, xp)
     axes = _reduce_axes(axis, x.ndim)
     bits = xp.finfo(compute_dtype).bits
-    temperature_value = 1.0 if temperature is None else _temperature(temperature, bits)
+    temperature_value = (
+        1.0 if temperature is _NO_TEMPERATURE else _temperature(temperature, bits)
+    )
     if not isinstance(keepdims, bool):
         raise TypeError(f"keepdims must be a bool, got {keepdims!r}")
     module = _dispatch.select(x, backend)
@@ -133,7 +136,10 @@ def _compute(function: str, x: Any, axis: Any, temperature: Any, keepdims: bool,
         request = Request(x=x, xp=xp, axes=axes, temperature=temperature_value)
         result = getattr(module, function)(request)
         if result.dtype != result_dtype:
-            result = xp.astype(result, result_dtype)
+            # Rounding to float16 may overflow to +-inf: that is the correct
+            # rounding, not an error worth numpy's RuntimeWarning.
+            with np.errstate(over="ignore"):
+                result = xp.astype(result, result_dtype)
     if zero_dimensional:
         return xp.reshape(result, ())
     if function == "logsumexp" and not keepdims:
@@ -277,4 +283,4 @@ def logsumexp(x: Any, /, axis: Any = -1, *, keepdims: bool = False,
     >>> pysoftmax.logsumexp(np.array([[0.0, 0.0], [1.0, -np.inf]]), axis=1)
     array([0.69314718, 1.        ])
     """
-    return _compute("logsumexp", x, axis, None, keepdims, backend)
+    return _compute("logsumexp", x, axis, _NO_TEMPERATURE, keepdims, backend)

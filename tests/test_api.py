@@ -1,0 +1,274 @@
+"""The front door: arguments, dtypes, shapes, axes and unusual arrays."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import pysoftmax
+from pysoftmax._api import AxisError
+
+FUNCTIONS = ["softmax", "log_softmax", "logsumexp"]
+
+
+def call(function, x, **kwargs):
+    return getattr(pysoftmax, function)(x, **kwargs)
+
+
+def float64_rows(x: np.ndarray, function: str, axis=-1) -> np.ndarray:
+    """An independent float64 recomputation, good to ~1e-15 relative on moderate inputs."""
+    x = np.asarray(x, dtype=np.float64)
+    m = np.max(x, axis=axis, keepdims=True)
+    e = np.exp(x - m)
+    s = np.sum(e, axis=axis, keepdims=True)
+    if function == "softmax":
+        return e / s
+    if function == "log_softmax":
+        return x - m - np.log(s)
+    return np.squeeze(m + np.log(s), axis=axis)
+
+
+# ---- results keep the caller's library, dtype and shape -------------------------------------
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_result_type_dtype_and_shape(library, function):
+    x = library.asarray(np.arange(24.0).reshape(2, 3, 4) / 7.0, np.float32)
+    result = call(function, x, backend=library.backend)
+    assert type(result) is type(x)
+    assert result.dtype == x.dtype
+    assert result.shape == ((2, 3) if function == "logsumexp" else (2, 3, 4))
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("axis", [0, 1, -1, (0, 2), (2, 0), None, ()])
+def test_axis_forms_equal_moving_the_axes_last(library, function, axis):
+    data = np.random.default_rng(1).normal(size=(3, 4, 5))
+    result = library.to_numpy(call(function, library.asarray(data), axis=axis,
+                                   backend=library.backend))
+    axes = (0, 1, 2) if axis is None else tuple(a % 3 for a in (axis if isinstance(axis, tuple)
+                                                                   else (axis,)))
+    kept = [a for a in range(3) if a not in axes]
+    moved = np.moveaxis(data, axes, range(3 - len(axes), 3))
+    rows = moved.reshape(math.prod(moved.shape[: len(kept)]), -1)
+    expected = float64_rows(rows, function)
+    if function == "logsumexp":
+        np.testing.assert_allclose(result.reshape(-1), expected, rtol=1e-14)
+    else:
+        np.testing.assert_allclose(np.moveaxis(result, axes, range(3 - len(axes), 3)).reshape(
+            rows.shape), expected, rtol=1e-13, atol=1e-300)
+
+
+def test_keepdims(library):
+    x = library.asarray(np.ones((2, 3, 4)))
+    assert pysoftmax.logsumexp(x, axis=1, keepdims=True, backend=library.backend).shape == (2, 1, 4)
+    assert pysoftmax.logsumexp(x, axis=(0, 2), keepdims=True,
+                               backend=library.backend).shape == (1, 3, 1)
+    assert pysoftmax.logsumexp(x, axis=None, backend=library.backend).shape == ()
+    np.testing.assert_allclose(
+        library.to_numpy(pysoftmax.logsumexp(x, axis=None, backend=library.backend)),
+        1.0 + math.log(24.0), rtol=1e-15)
+
+
+def test_sequences_and_python_scalars_become_numpy():
+    assert isinstance(pysoftmax.softmax([1.0, 2.0]), np.ndarray)
+    assert pysoftmax.softmax([[1, 2], [3, 4]]).dtype == np.float64
+    zero_d = pysoftmax.softmax(3.5)
+    assert isinstance(zero_d, np.ndarray) and zero_d.shape == () and float(zero_d) == 1.0
+    assert float(pysoftmax.logsumexp(np.float32(-2.5))) == -2.5
+
+
+# ---- dtypes -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.int64, np.uint8, np.uint64])
+def test_integers_compute_in_the_default_float(library, dtype):
+    if library.module is not np and dtype is np.uint64:
+        pytest.skip("checked on numpy")
+    x = library.asarray([1, 2, 3], dtype)
+    result = pysoftmax.softmax(x, backend=library.backend)
+    assert library.to_numpy(result).dtype == np.float64
+    np.testing.assert_allclose(library.to_numpy(result), float64_rows([1, 2, 3], "softmax"),
+                               rtol=1e-15)
+
+
+@pytest.mark.parametrize("backend", ["c", "array_api"])
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_float16_computes_in_float32_and_returns_float16(backend, function):
+    x = np.array([[0.5, -3.25, 7.0, 1e-3], [65504.0, -65504.0, 0.0, 1.0]], dtype=np.float16)
+    result = call(function, x, backend=backend)
+    assert result.dtype == np.float16
+    with np.errstate(over="ignore"):  # -131008 rounds to -inf in float16
+        expected = call(function, x.astype(np.float32), backend=backend).astype(np.float16)
+    np.testing.assert_array_equal(result, expected)
+
+
+@pytest.mark.parametrize("dtype", [bool, np.complex64, np.complex128])
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_bool_and_complex_are_rejected_naming_the_dtype(function, dtype):
+    with pytest.raises(TypeError, match=np.dtype(dtype).name):
+        call(function, np.zeros(3, dtype=dtype))
+
+
+@pytest.mark.parametrize("bad", [["a", "b"], np.array([1.0], dtype=object), [None, 1.0]])
+def test_non_numeric_inputs_are_type_errors(bad):
+    with pytest.raises(TypeError, match="dtype|array"):
+        pysoftmax.softmax(bad)
+
+
+def test_longdouble_is_rejected_rather_than_silently_truncated():
+    if np.finfo(np.longdouble).bits == 64:
+        pytest.skip("long double is float64 on this platform")
+    with pytest.raises(TypeError, match="longdouble|float128|float96"):
+        pysoftmax.softmax(np.zeros(3, dtype=np.longdouble))
+
+
+# ---- argument errors ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("axis", [2, -3, (0, 5)])
+def test_axis_out_of_range_is_an_axis_error_naming_it(library, axis):
+    x = library.asarray(np.zeros((2, 3)))
+    with pytest.raises(AxisError, match="axis (2|-3|5)"):
+        pysoftmax.softmax(x, axis=axis, backend=library.backend)
+    assert issubclass(AxisError, ValueError)
+
+
+@pytest.mark.parametrize("axis", [1.5, "0", True, [0], (0, None)])
+def test_axis_of_the_wrong_type(axis):
+    with pytest.raises(TypeError, match="axis"):
+        pysoftmax.softmax(np.zeros((2, 3)), axis=axis)
+
+
+def test_repeated_axis():
+    with pytest.raises(ValueError, match="axis"):
+        pysoftmax.logsumexp(np.zeros((2, 3)), axis=(1, -1))
+
+
+@pytest.mark.parametrize("temperature", [-1.0, -0.0 - 1e-300, math.nan, -math.inf])
+@pytest.mark.parametrize("function", ["softmax", "log_softmax"])
+def test_bad_temperature_values(library, function, temperature):
+    with pytest.raises(ValueError, match="temperature"):
+        call(function, library.asarray([1.0, 2.0]), temperature=temperature,
+             backend=library.backend)
+
+
+@pytest.mark.parametrize("temperature", ["1", None, [1.0], True, 1 + 2j, np.array([1.0, 2.0])])
+def test_non_number_temperatures(temperature):
+    with pytest.raises(ValueError, match="temperature"):
+        pysoftmax.softmax([1.0, 2.0], temperature=temperature)
+
+
+def test_temperature_accepts_numpy_and_integer_scalars():
+    expected = pysoftmax.softmax([1.0, 2.0], temperature=2.0)
+    np.testing.assert_array_equal(pysoftmax.softmax([1.0, 2.0], temperature=2), expected)
+    np.testing.assert_array_equal(pysoftmax.softmax([1.0, 2.0], temperature=np.float32(2)),
+                                  expected)
+
+
+def test_keepdims_must_be_a_bool():
+    with pytest.raises(TypeError, match="keepdims"):
+        pysoftmax.logsumexp([1.0], keepdims=1)
+
+
+def test_unknown_backend_lists_the_known_ones():
+    with pytest.raises(ValueError, match="'c', 'array_api'"):
+        pysoftmax.softmax([1.0], backend="cuda")
+
+
+def test_forcing_c_on_another_library_is_a_type_error():
+    array_api_strict = pytest.importorskip("array_api_strict")
+    with pytest.raises(TypeError, match="backend 'c' cannot take"):
+        pysoftmax.softmax(array_api_strict.asarray([1.0, 2.0]), backend="c")
+
+
+def test_backends_report():
+    reported = pysoftmax.backends()
+    assert [b.name for b in reported] == ["c", "array_api"]
+    assert all(b.available and b.reason and b.description for b in reported)
+
+
+def test_numpy_arrays_go_to_the_c_core_by_default(monkeypatch):
+    from pysoftmax._backends import c
+
+    calls = []
+    original = c._run
+    monkeypatch.setattr(c, "_run", lambda *args: calls.append(args[0]) or original(*args))
+    pysoftmax.softmax(np.ones(3))
+    assert calls == ["softmax"]
+
+
+# ---- unusual arrays ----------------------------------------------------------------------------
+
+
+def _data() -> np.ndarray:
+    return np.random.default_rng(5).normal(scale=4.0, size=(6, 7))
+
+
+@pytest.mark.parametrize("backend", ["c", "array_api"])
+@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("variant", ["big_endian", "misaligned", "read_only", "transposed",
+                                     "strided", "fortran"])
+def test_unusual_layouts_give_the_same_answer(backend, function, variant):
+    data = _data()
+    expected = call(function, data, backend="c")
+    if variant == "big_endian":
+        x = data.astype(">f8")
+    elif variant == "misaligned":
+        buffer = np.zeros(data.size * 8 + 1, dtype=np.uint8)
+        x = buffer[1:].view(np.float64).reshape(data.shape)
+        x[...] = data
+        assert not x.flags.aligned
+    elif variant == "read_only":
+        x = data.copy()
+        x.flags.writeable = False
+    elif variant == "transposed":
+        x = np.ascontiguousarray(data.T).T
+    elif variant == "strided":
+        wide = np.zeros((12, 14))
+        wide[::2, ::2] = data
+        x = wide[::2, ::2]
+    else:
+        x = np.asfortranarray(data)
+    np.testing.assert_array_equal(call(function, x, backend=backend), expected)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (3, 0), (2, 0, 4)])
+def test_zero_size(library, function, shape):
+    x = library.asarray(np.zeros(shape))
+    result = library.to_numpy(call(function, x, backend=library.backend))
+    if function == "logsumexp":
+        assert result.shape == shape[:-1]
+        assert np.all(result == -np.inf)
+    else:
+        assert result.shape == shape
+
+
+def test_the_c_core_reads_a_contiguous_input_without_copying(monkeypatch):
+    from pysoftmax._backends import c
+
+    seen = []
+    original = c._as_rows
+    monkeypatch.setattr(c, "_as_rows", lambda x, axes: seen.append(x) or original(x, axes))
+    x = np.ones((4, 5))
+    matrix_holder = []
+    original_run = c._run
+    monkeypatch.setattr(c, "_run",
+                        lambda f, matrix, *rest: matrix_holder.append(matrix) or original_run(
+                            f, matrix, *rest))
+    pysoftmax.softmax(x)
+    assert np.shares_memory(matrix_holder[0], x)
+
+
+def test_no_floating_point_warning_is_ever_raised():
+    # pytest runs with filterwarnings=error: any RuntimeWarning fails this test.
+    hard = np.array([[1e308, -1e308, 0.0], [np.inf, -np.inf, np.nan], [-np.inf] * 3,
+                     [5e-324, -5e-324, 0.0]])
+    for backend in ("c", "array_api"):
+        for temperature in (0.0, 1e-300, 1.0, 1e300, math.inf):
+            pysoftmax.softmax(hard, temperature=temperature, backend=backend)
+            pysoftmax.log_softmax(hard, temperature=temperature, backend=backend)
+        pysoftmax.logsumexp(hard, backend=backend)
