@@ -43,9 +43,10 @@ def _row_terms(row: Sequence[float], temperature: float):
     temperature_mp = mp.mpf(float(temperature))
     shifted = [(mp.mpf(float(v)) - maximum) / temperature_mp for v in distinct]
     exponentials = [mp.exp(z) for z in shifted]
-    others = mp.fsum([int(counts[-1]) - 1] + [
-        int(c) * e for c, e in zip(counts[:-1], exponentials[:-1], strict=True)
-    ])
+    others = mp.fsum(
+        [int(counts[-1]) - 1]
+        + [int(c) * e for c, e in zip(counts[:-1], exponentials[:-1], strict=True)]
+    )
     return mp, maximum, shifted, exponentials, 1 + others, mp.log1p(others), inverse
 
 

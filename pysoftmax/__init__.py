@@ -7,9 +7,11 @@ language with an FFI); any other array-API array by the same algorithm
 written in array operations.
 """
 
+from importlib.metadata import version as _version
+
 from ._api import log_softmax, logsumexp, softmax
 from ._dispatch import BackendInfo, backends
 
-__version__ = "0.1.0"
+__version__ = _version("pysoftmax")  # set by setup.py from the C header's PSM_VERSION_*
 
 __all__ = ["BackendInfo", "__version__", "backends", "log_softmax", "logsumexp", "softmax"]

@@ -27,7 +27,9 @@ def header_declarations(header_text: str) -> str:
     ``extern "C"`` block, without comments, preprocessor lines or ``PSM_API``.
     """
     without_comments = re.sub(r"/\*.*?\*/", "", header_text, flags=re.DOTALL)
-    macros = re.findall(r"^#define (PSM_VERSION_(?:MAJOR|MINOR|PATCH)) (\d+)$", without_comments, re.M)
+    macros = re.findall(
+        r"^#define (PSM_VERSION_(?:MAJOR|MINOR|PATCH)) (\d+)$", without_comments, re.M
+    )
     body = without_comments.split('extern "C" {', 1)[1].split("#ifdef __cplusplus", 1)[0]
     lines = [
         line

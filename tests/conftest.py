@@ -35,8 +35,13 @@ def _libraries() -> list[Any]:
     try:
         import array_api_strict
     except ImportError:
-        cases.append(pytest.param(None, id="array_api-strict",
-                                  marks=pytest.mark.skip(reason="array-api-strict not installed")))
+        cases.append(
+            pytest.param(
+                None,
+                id="array_api-strict",
+                marks=pytest.mark.skip(reason="array-api-strict not installed"),
+            )
+        )
     else:
         cases.append(pytest.param(Library("array_api", array_api_strict), id="array_api-strict"))
     cases.append(pytest.param(Library("array_api", np), id="array_api-numpy"))

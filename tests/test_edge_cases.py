@@ -47,8 +47,9 @@ def assert_matches(computed: float, text: str, dtype: type) -> None:
 @pytest.mark.parametrize(("rule", "case"), CASES)
 def test_edge_case(library, rule, case, dtype):
     values = case["x"]
-    x = library.asarray([float(v) for v in values] if isinstance(values, list) else float(values),
-                        dtype)
+    x = library.asarray(
+        [float(v) for v in values] if isinstance(values, list) else float(values), dtype
+    )
     for function in ("softmax", "log_softmax", "logsumexp"):
         if function not in case:
             continue
@@ -70,8 +71,9 @@ def test_edge_case(library, rule, case, dtype):
             assert_matches(float(computed), expected, dtype)
 
 
-@pytest.mark.parametrize(("rule", "case"), [c for c in CASES if isinstance(c.values[1]["x"], list)
-                                            and c.values[1]["x"]])
+@pytest.mark.parametrize(
+    ("rule", "case"), [c for c in CASES if isinstance(c.values[1]["x"], list) and c.values[1]["x"]]
+)
 def test_edge_case_rows_inside_a_matrix(library, rule, case):
     # The same row as column 1 of a 3-column matrix, reduced over axis 0, next
     # to ordinary columns: the rules apply per row, not per array.
@@ -80,13 +82,20 @@ def test_edge_case_rows_inside_a_matrix(library, rule, case):
     x = library.asarray(matrix)
     for function in ("softmax", "log_softmax"):
         if function in case:
-            computed = library.to_numpy(getattr(pysoftmax, function)(
-                x, axis=0, temperature=float(case["temperature"]), backend=library.backend))
+            computed = library.to_numpy(
+                getattr(pysoftmax, function)(
+                    x, axis=0, temperature=float(case["temperature"]), backend=library.backend
+                )
+            )
             for value, text in zip(computed[:, 1].tolist(), case[function], strict=True):
                 assert_matches(value, text, np.float64)
-            expected_first = library.to_numpy(getattr(pysoftmax, function)(
-                library.asarray(matrix[:, 0]), temperature=float(case["temperature"]),
-                backend=library.backend))
+            expected_first = library.to_numpy(
+                getattr(pysoftmax, function)(
+                    library.asarray(matrix[:, 0]),
+                    temperature=float(case["temperature"]),
+                    backend=library.backend,
+                )
+            )
             np.testing.assert_array_equal(computed[:, 0], expected_first)
     if "logsumexp" in case:
         computed = library.to_numpy(pysoftmax.logsumexp(x, axis=0, backend=library.backend))

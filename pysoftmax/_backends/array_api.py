@@ -83,7 +83,9 @@ def _shifted(row: _Row, temperature: float) -> tuple[Array, Array, Array]:
     # overflow); dividing only the others keeps the splitting in range.
     large = d_hi < -(2.0**995) * temperature
     overflow_quotient = d_hi < -DOUBLE_MAX * temperature if temperature < 1.0 else d_hi != d_hi
-    plain = xp.where(overflow_quotient, -math.inf, xp.where(overflow_quotient, 0.0, d_hi) / temperature)
+    plain = xp.where(
+        overflow_quotient, -math.inf, xp.where(overflow_quotient, 0.0, d_hi) / temperature
+    )
     z_hi, z_lo = dd.divide(xp.where(large, 0.0, d_hi), xp.where(large, 0.0, d_lo), temperature)
     z_hi = xp.where(vanishes, -math.inf, xp.where(large, plain, z_hi))
     z_lo = xp.where(vanishes | large, 0.0, z_lo)
@@ -121,9 +123,7 @@ def _log_total(row: _Row, z_hi: Array, z_lo: Array, vanishes: Array) -> tuple[Ar
     return s_hi, s_lo
 
 
-def _constant_rows(
-    row: _Row, result: Array, temperature: float, log_output: bool
-) -> Array:
+def _constant_rows(row: _Row, result: Array, temperature: float, log_output: bool) -> Array:
     """Apply the edge-case rules (``pysoftmax/edge_cases.json``) over ``result``."""
     xp = row.xp
     chosen_if_log, other_if_log = (lambda count: -xp.log(count)), -math.inf
@@ -164,9 +164,7 @@ def _normalize(request: Request, log_output: bool) -> Array:
             total_hi, total_lo = dd.two_sum(1.0, s_hi)
             total_hi, total_lo = dd.fast_two_sum(total_hi, total_lo + s_lo)
             alive = row.finite & ~vanishes & (z_hi >= dd.EXP_NEGLIGIBLE)
-            e_hi, e_lo, k = dd.exp(
-                xp, xp.where(alive, z_hi, 0.0), xp.where(alive, z_lo, 0.0)
-            )
+            e_hi, e_lo, k = dd.exp(xp, xp.where(alive, z_hi, 0.0), xp.where(alive, z_lo, 0.0))
             quotient = e_hi / total_hi
             p_hi, p_lo = dd.two_product(quotient, total_hi)
             remainder = ((e_hi - p_hi) - p_lo) + (e_lo - quotient * total_lo)
