@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import array_api_compat
+
 Array = Any
 Namespace = Any
 
@@ -21,6 +23,8 @@ LN2_LO = 1.90821492927058770002e-10
 SPLITTER = 134217729.0  # 2**27 + 1, Veltkamp's constant
 # 1/j! for j = 14 down to 2: the Taylor tail of exp on |r| <= ln2/2.
 TAYLOR_TAIL = tuple(1.0 / math.factorial(j) for j in range(14, 1, -1))
+_SMALLEST_POWER = -1074
+_POWERS_OF_TWO = [math.ldexp(1.0, j) for j in range(_SMALLEST_POWER, 1024)]
 # exp(z) for z below this is under 2^-1154: negligible next to any sum or output.
 EXP_NEGLIGIBLE = -800.0
 
@@ -80,18 +84,13 @@ def exp(xp: Namespace, hi: Array, lo: Array) -> tuple[Array, Array, Array]:
 def power_of_two(xp: Namespace, k: Array) -> Array:
     """Return ``2**k`` exactly for integer-valued ``k`` in [-1074, 1023].
 
-    Built from the bits of ``|k|`` with multiplications by powers of two,
-    each exact, because ``pow`` is not required to be exact by the standard.
+    A lookup in a table of the powers of two (one gather), because ``pow`` is
+    not required to be exact by the standard.
     """
-    magnitude = xp.abs(k)
-    result = xp.ones_like(k)
-    for bit in range(11):
-        factor_down = 2.0 ** -(2**bit) if 2**bit <= 1074 else 0.0
-        factor_up = 2.0 ** (2**bit) if 2**bit <= 1023 else 1.0  # k <= 1023: never used
-        is_set = xp.remainder(xp.floor(magnitude / 2.0**bit), 2.0) == 1.0
-        factor = xp.where(k < 0, xp.zeros_like(k) + factor_down, factor_up)
-        result = xp.where(is_set, result * factor, result)
-    return result
+    device = array_api_compat.device(k)
+    table = xp.asarray(_POWERS_OF_TWO, dtype=k.dtype, device=device)
+    indices = xp.astype(xp.reshape(k, (-1,)) - _SMALLEST_POWER, xp.int64)
+    return xp.reshape(xp.take(table, indices), k.shape)
 
 
 def scale(xp: Namespace, value: Array, k: Array) -> Array:
