@@ -58,3 +58,16 @@ def test_every_status_has_its_own_message():
     messages = [ffi.string(lib.psm_strerror(code)).decode() for code in codes]
     assert len(set(messages)) == len(codes) and "unknown status" not in messages
     assert ffi.string(lib.psm_strerror(12345)).decode() == "unknown status"
+
+
+def test_the_readme_shows_the_edge_case_table_as_it_is():
+    from conformance.edge_table import markdown
+
+    assert markdown() in (ROOT / "README.md").read_text()
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    first_block = readme.split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
+    test_command = first_block[1].split("#")[0].strip()
+    assert test_command in (ROOT / ".ci" / "run").read_text().splitlines()
