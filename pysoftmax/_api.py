@@ -15,14 +15,10 @@ from typing import Any
 
 import array_api_compat
 import numpy as np
+from numpy.exceptions import AxisError
 
 from . import _dispatch
 from ._request import Request
-
-try:
-    from numpy.exceptions import AxisError
-except ImportError:  # numpy < 1.25
-    AxisError = AxisError  # type: ignore[attr-defined,misc]
 
 Array = Any
 _NO_TEMPERATURE = object()  # logsumexp's marker: it takes no temperature

@@ -71,3 +71,8 @@ def test_ci_runs_exactly_the_readme_test_command():
     first_block = readme.split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
     test_command = first_block[1].split("#")[0].strip()
     assert test_command in (ROOT / ".ci" / "run").read_text().splitlines()
+
+
+def test_the_package_type_checks_strictly():
+    completed = run(sys.executable, "-m", "mypy")
+    assert completed.returncode == 0, completed.stdout + completed.stderr

@@ -126,14 +126,13 @@ def _log_total(row: _Row, z_hi: Array, z_lo: Array, vanishes: Array) -> tuple[Ar
 def _constant_rows(row: _Row, result: Array, temperature: float, log_output: bool) -> Array:
     """Apply the edge-case rules (``pysoftmax/edge_cases.json``) over ``result``."""
     xp = row.xp
-    chosen_if_log, other_if_log = (lambda count: -xp.log(count)), -math.inf
-    chosen_if_not, other_if_not = (lambda count: 1.0 / count), 0.0
-    chosen_value = chosen_if_log if log_output else chosen_if_not
-    other_value = other_if_log if log_output else other_if_not
 
     def spread_over(chosen: Array, count: Array) -> Array:
+        """1/count (log: -log count) on the chosen entries, 0 (log: -inf) elsewhere."""
         safe_count = xp.where(count > 0.0, count, 1.0)
-        return xp.where(chosen, chosen_value(safe_count), other_value)
+        if log_output:
+            return xp.where(chosen, -xp.log(safe_count), -math.inf)
+        return xp.where(chosen, 1.0 / safe_count, 0.0)
 
     # Applied from the last rule to the first, so that the first match wins.
     if temperature == math.inf:

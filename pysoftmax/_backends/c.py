@@ -19,7 +19,7 @@ from .._request import Request
 try:
     from .. import _core
 except ImportError as error:  # the extension was not built
-    _core = None
+    _core = None  # type: ignore[assignment]
     _IMPORT_ERROR = f"the compiled module pysoftmax._core is missing ({error})"
 
 NAME = "c"
