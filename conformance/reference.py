@@ -87,6 +87,10 @@ def round_to_dtype(value: mpmath.mpf, dtype: np.dtype | type) -> float:
     sign = -1 if negative else 1
     mantissa = int(mantissa)
     top = mantissa.bit_length() - 1 + exponent  # floor(log2 |value|)
+    if top < min_exponent - bits - 1:  # below half the smallest subnormal
+        return sign * 0.0
+    if top > max_exponent:
+        return sign * math.inf
     quantum = max(top, min_exponent) - (bits - 1)  # exponent of the last kept bit
     shift = quantum - exponent
     if shift <= 0:

@@ -124,3 +124,30 @@ def test_the_largest_log_probability_keeps_its_digits(library):
         <= BOUND_ULP
     )
     assert math.isclose(float(computed[0]), -9.358048e-14, rel_tol=1e-6)
+
+
+EXTREME_ROWS = [
+    # x - max overflows, but (x - max) / T does not when T > 1.
+    ([-1e308, 1e308, 0.0], 10.0),
+    ([-1e308, 1e308, -1e300], 1.99),
+    ([-1e308, 1e308], 1e308),
+    # Temperatures near the ends of the float64 range.
+    ([1.0, 2.0, 3.0], 1.7e308),
+    ([1.0, 2.0, 3.0], 2e300),
+    ([0.0, -1e-300, -2e-300], 1e-300),
+    ([-1e-310, 0.0, -3e-310], 1e-310),
+    ([-1e-310, 0.0, -3e-310], 5e-324),
+    # Outputs deep in the subnormal range, and a sum of them.
+    ([0.0, -720.0, -730.0, -740.0, -745.0], 1.0),
+    ([0.0] + [-712.0] * 300, 1.0),
+]
+
+
+@pytest.mark.parametrize(("row", "temperature"), EXTREME_ROWS)
+@pytest.mark.parametrize("function", ["softmax", "log_softmax"])
+def test_extreme_float64_rows(library, function, row, temperature):
+    result = getattr(pysoftmax, function)(
+        library.asarray(row), temperature=temperature, backend=library.backend
+    )
+    exact = getattr(reference, function)(row, temperature)
+    assert _worst(library.to_numpy(result), exact, np.float64) <= BOUND_ULP

@@ -3,6 +3,7 @@
  */
 #include "arguments.h"
 
+#include <math.h>
 #include <stdint.h>
 
 #include "pysoftmax.h"
@@ -41,8 +42,9 @@ int psm_check_arrays(const void *input, const void *output, size_t rows, size_t 
 
 int psm_check_temperature(double temperature)
 {
-    /* Written so that NaN fails too. */
-    if (!(temperature >= 0.0))
+    /* isnan first: an ordered comparison with NaN would raise FE_INVALID in
+     * the caller's flags. */
+    if (isnan(temperature) || temperature < 0.0)
         return PSM_E_TEMPERATURE;
     return PSM_OK;
 }

@@ -122,28 +122,37 @@ static inline double psm_constant_value(const psm_constant_row *answer, double v
  * (exp(z) is then 0 and log-softmax -inf or z itself to within its rounding). */
 static inline psm_dd psm_shifted(double value, double max, double temperature)
 {
-    psm_dd d;
-    double quotient;
-    if (value == -INFINITY) {
-        d.hi = -INFINITY;
-        d.lo = 0.0;
-        return d;
-    }
+    static const psm_dd minus_infinity = {-INFINITY, 0.0};
+    psm_dd d, quotient;
+    double scale = 1.0;
+    if (value == -INFINITY)
+        return minus_infinity;
     d = psm_two_sum(value, -max);
-    if (!(d.hi > -INFINITY)) {  /* x - max overflowed: below -DBL_MAX */
-        d.hi = -INFINITY;
-        d.lo = 0.0;
-        return d;
+    if (!(d.hi > -INFINITY)) {
+        /* x - max is below -DBL_MAX; (x - max) / T is finite only if T > 1,
+         * and then it is (x/2 - max/2) / (T/2), with every step exact. */
+        if (!(temperature > 1.0))
+            return minus_infinity;
+        d = psm_two_sum(0.5 * value, -0.5 * max);
+        temperature *= 0.5;
     }
     if (temperature == 1.0)
         return d;
-    quotient = d.hi / temperature;
-    if (quotient < -0x1p995) {  /* too large for an exact product; the low part is irrelevant */
-        d.hi = quotient;
-        d.lo = 0.0;
-        return d;
+    quotient.hi = d.hi / temperature;
+    if (quotient.hi < -0x1p995) {
+        /* Too large for an exact product, and its low part is irrelevant. */
+        quotient.lo = 0.0;
+        return quotient;
     }
-    return psm_dd_div(d, temperature);
+    /* Veltkamp splitting needs T below 2^995 and no underflow in its
+     * partial products: bring an extreme T (and d with it) nearer to 1. */
+    if (temperature > 0x1p996)
+        scale = 0x1p-128;
+    else if (temperature < 0x1p-900)
+        scale = 0x1p128;
+    d.hi *= scale;
+    d.lo *= scale;
+    return psm_dd_div(d, temperature * scale);
 }
 
 /* The sum of exp terms, split in two accumulators so that terms far in the

@@ -69,24 +69,34 @@ def _shifted(row: _Row, temperature: float) -> tuple[Array, Array, Array]:
     """Return ``(z_hi, z_lo, vanishes)``: ``z = (x - max) / T`` and where it is -inf.
 
     Where ``vanishes``, ``z_hi`` is ``-inf`` or below ``-2**995`` (then its
-    low part is 0, as in ``psm_shifted``).
+    low part is 0), as in ``psm_shifted``.
     """
     xp = row.xp
     # x - max overflows only for a positive max, below max - DOUBLE_MAX.
     floor = xp.where(row.safe_max > 0.0, row.safe_max - DOUBLE_MAX, -DOUBLE_MAX)
     overflows = row.safe_x < floor
-    d_hi, d_lo = dd.two_sum(xp.where(overflows, row.safe_max, row.safe_x), -row.safe_max)
-    vanishes = overflows | ~row.is_above_negative_infinity
+    if temperature > 1.0:
+        # (x - max) / T is still finite there: it is (x/2 - max/2) / (T/2).
+        halve = xp.where(overflows, xp.zeros_like(row.safe_x) + 0.5, 1.0)
+        d_hi, d_lo = dd.two_sum(row.safe_x * halve, -row.safe_max * halve)
+        divisor = temperature * halve
+        vanishes = ~row.is_above_negative_infinity
+    else:
+        d_hi, d_lo = dd.two_sum(xp.where(overflows, row.safe_max, row.safe_x), -row.safe_max)
+        divisor = xp.zeros_like(d_hi) + temperature
+        vanishes = overflows | ~row.is_above_negative_infinity
     if temperature == 1.0:
         return xp.where(vanishes, -math.inf, d_hi), xp.where(vanishes, 0.0, d_lo), vanishes
-    # Quotients beyond 2**995 are kept as plain quotients (or -inf when they
-    # overflow); dividing only the others keeps the splitting in range.
-    large = d_hi < -(2.0**995) * temperature
-    overflow_quotient = d_hi < -DOUBLE_MAX * temperature if temperature < 1.0 else d_hi != d_hi
-    plain = xp.where(
-        overflow_quotient, -math.inf, xp.where(overflow_quotient, 0.0, d_hi) / temperature
+    # Quotients beyond 2**995 are kept as plain quotients (-inf where they
+    # overflow): the splitting in dd.divide needs smaller ones.
+    large = d_hi * 2.0**-995 < -divisor  # d / T < -2**995, without overflow
+    overflow_quotient = d_hi < -DOUBLE_MAX * xp.minimum(divisor, 1.0)
+    plain = xp.where(overflow_quotient, -math.inf, xp.where(overflow_quotient, 0.0, d_hi) / divisor)
+    # An extreme T (and d with it) is brought nearer to 1 for the splitting.
+    scale = 2.0**-128 if temperature > 2.0**996 else 2.0**128 if temperature < 2.0**-900 else 1.0
+    z_hi, z_lo = dd.divide(
+        xp.where(large, 0.0, d_hi) * scale, xp.where(large, 0.0, d_lo) * scale, divisor * scale
     )
-    z_hi, z_lo = dd.divide(xp.where(large, 0.0, d_hi), xp.where(large, 0.0, d_lo), temperature)
     z_hi = xp.where(vanishes, -math.inf, xp.where(large, plain, z_hi))
     z_lo = xp.where(vanishes | large, 0.0, z_lo)
     return z_hi, z_lo, vanishes | large
