@@ -98,8 +98,8 @@ def scale(xp: Namespace, value: Array, k: Array) -> Array:
     # Below 2**-1022 the product is subnormal: scale to a normal number first
     # (exact), then round once with the last multiplication.
     small = k < -1022
-    first = power_of_two(xp, xp.where(small, k + 200.0, k))
-    second = xp.where(small, xp.zeros_like(value) + 2.0**-200, 1.0)
+    first = power_of_two(xp, xp.where(small, k + 300.0, k))
+    second = xp.where(small, xp.zeros_like(value) + 2.0**-300, 1.0)
     return (value * first) * second
 
 

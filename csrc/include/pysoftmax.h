@@ -70,7 +70,7 @@ enum psm_status {
     PSM_OK = 0,
     PSM_E_NULL_POINTER = -1,    /* a pointer is NULL but its array is not empty */
     PSM_E_TEMPERATURE = -2,     /* temperature is negative or NaN */
-    PSM_E_SIZE_OVERFLOW = -3,   /* rows * n * sizeof(element) overflows size_t */
+    PSM_E_SIZE_OVERFLOW = -3,   /* rows * n * sizeof(element) exceeds PTRDIFF_MAX */
     PSM_E_OVERLAP = -4          /* x and y overlap without being equal */
 };
 

@@ -93,7 +93,7 @@ static inline double psm_pow2(int k)
     return ldexp(1.0, k);
 }
 
-/* exp(z.hi + z.lo) for -746 <= z.hi <= 709, relative error below 2^-60.
+/* exp(z.hi + z.lo) for -800 <= z.hi <= 709, relative error below 2^-60.
  *
  * z = k ln2 + r with |r| <= ln2/2 (Cody-Waite with a two-part ln2 whose
  * high part has 32 significant bits, so k * LN2_HI is exact), then
@@ -136,14 +136,14 @@ static inline psm_scaled_dd psm_exp_dd(psm_dd z)
 }
 
 /* value * 2^exponent with a single rounding, for value in [2^-70, 2] and
- * exponent in [-1100, 60]: results in the subnormal range are rounded once,
+ * exponent in [-1160, 60]: results in the subnormal range are rounded once,
  * by the last multiplication, never twice. */
 static inline double psm_scale(double value, int exponent)
 {
     if (exponent >= -1022)
         return value * psm_pow2(exponent);
-    /* value * 2^(exponent + 200) is a normal number (>= 2^-970): exact. */
-    return (value * psm_pow2(exponent + 200)) * psm_pow2(-200);
+    /* value * 2^(exponent + 300) is a normal number (>= 2^-930): exact. */
+    return (value * psm_pow2(exponent + 300)) * psm_pow2(-300);
 }
 
 #endif /* PSM_DOUBLE_DOUBLE_H */

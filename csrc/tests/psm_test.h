@@ -71,16 +71,6 @@ static inline uint64_t psm_bits_f64(double value)
     return bits;
 }
 
-static inline int psm_same_bits_f32(float a, float b)
-{
-    return psm_bits_f32(a) == psm_bits_f32(b);
-}
-
-static inline int psm_same_bits_f64(double a, double b)
-{
-    return psm_bits_f64(a) == psm_bits_f64(b);
-}
-
 /* The ULP distance between two floats: the number of representable values
  * between them, counted on the integer line where the bit patterns of
  * non-negative floats increase with the value and negative ones mirror them
