@@ -98,7 +98,7 @@ def test_sequences_and_python_scalars_become_numpy():
 
 @pytest.mark.parametrize("dtype", [np.int8, np.int32, np.int64, np.uint8, np.uint64])
 def test_integers_compute_in_the_default_float(library, dtype):
-    if library.module is not np and dtype is np.uint64:
+    if library.library != "numpy" and dtype is np.uint64:
         pytest.skip("checked on numpy")
     x = library.asarray([1, 2, 3], dtype)
     result = pysoftmax.softmax(x, backend=library.backend)

@@ -1,0 +1,64 @@
+"""The backends the suite runs on, each with the array library its inputs are made in.
+
+One entry per pysoftmax backend (and per extra library a backend is tested
+with).  An entry whose library is not installed is skipped with the reason;
+an installed one whose backend fails is a failure.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class TestedBackend:
+    """A pysoftmax backend and the library whose arrays it is given."""
+
+    id: str
+    backend: str
+    library: str  # the module that makes the input arrays
+
+    def module(self) -> Any:
+        """The array library, or raise ImportError."""
+        return importlib.import_module(self.library)
+
+    def asarray(self, values: Any, dtype: Any = np.float64) -> Any:
+        """``values`` as an array of this library, of numpy dtype ``dtype``."""
+        array = np.asarray(values, dtype=dtype)
+        module = self.module()
+        return array if module is np else module.asarray(array)
+
+    def asarray_exact(self, values: np.ndarray) -> Any:
+        """A numpy array as an array of this library, with its own dtype."""
+        return self.asarray(values, values.dtype)
+
+    @staticmethod
+    def to_numpy(array: Any) -> np.ndarray:
+        """A result back in numpy (zero-copy where the library allows)."""
+        if isinstance(array, np.ndarray | np.generic):
+            return np.asarray(array)
+        return np.from_dlpack(array)
+
+    def missing(self) -> str | None:
+        """Why this entry cannot run here, or None."""
+        try:
+            self.module()
+        except ImportError as error:
+            return f"{self.library} is not installed ({error})"
+        import pysoftmax
+
+        for info in pysoftmax.backends():
+            if info.name == self.backend:
+                return None if info.available else info.reason
+        return f"pysoftmax has no backend {self.backend!r}"
+
+
+TESTED_BACKENDS = (
+    TestedBackend("c", "c", "numpy"),
+    TestedBackend("array_api-strict", "array_api", "array_api_strict"),
+    TestedBackend("array_api-numpy", "array_api", "numpy"),
+)
