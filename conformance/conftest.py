@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
 
 from conformance.backends import TESTED_BACKENDS, TestedBackend
+
+# `--hypothesis-profile thorough` for a long search; the default keeps CI short.
+settings.register_profile("default", max_examples=60, deadline=None)
+settings.register_profile("thorough", max_examples=3000, deadline=None)
+settings.load_profile("default")
 
 KNOWN = {b.backend for b in TESTED_BACKENDS} | {b.id for b in TESTED_BACKENDS}
 

@@ -127,8 +127,8 @@ def _compute(
         request = Request(x=x, xp=xp, axes=axes, temperature=temperature_value)
         result = getattr(module, function)(request)
         if result.dtype != result_dtype:
-            # Rounding to float16 may overflow to +-inf: that is the correct
-            # rounding, not an error worth numpy's RuntimeWarning.
+            # Rounding to a narrower dtype may overflow to +-inf: that is the
+            # correct rounding, not an error worth numpy's RuntimeWarning.
             with np.errstate(over="ignore"):
                 result = xp.astype(result, result_dtype)
     if zero_dimensional:

@@ -73,7 +73,7 @@ def _shifted(row: _Row, temperature: float) -> tuple[Array, Array, Array]:
     """
     xp = row.xp
     # x - max overflows only for a positive max, below max - DOUBLE_MAX.
-    floor = xp.where(row.safe_max > 0.0, row.safe_max - DOUBLE_MAX, -DOUBLE_MAX)
+    floor = xp.maximum(row.safe_max, 0.0) - DOUBLE_MAX
     overflows = row.safe_x < floor
     if temperature > 1.0:
         # (x - max) / T is still finite there: it is (x/2 - max/2) / (T/2).
@@ -180,7 +180,7 @@ def _normalize(request: Request, log_output: bool) -> Array:
             value = dd.scale(xp, quotient + remainder / total_hi, k)
             result = xp.where(alive, value, 0.0)
     result = _constant_rows(row, result, temperature, log_output)
-    return xp.astype(result, request.x.dtype)
+    return result  # float64: the front door rounds it to the result dtype, once
 
 
 def softmax(request: Request) -> Array:
@@ -206,4 +206,4 @@ def logsumexp(request: Request) -> Array:
     result = xp.where(row.max == math.inf, math.inf, result)
     result = xp.where(row.max == -math.inf, -math.inf, result)
     result = xp.where(row.has_nan, math.nan, result)
-    return xp.astype(result, request.x.dtype)
+    return result  # float64: the front door rounds it to the result dtype, once
