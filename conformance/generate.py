@@ -248,7 +248,7 @@ def random_cases() -> Iterator[Case]:
         for function in FUNCTIONS:
             for length in LENGTHS:
                 for repeat in range(2 if length < 4097 else 1):
-                    kind = KINDS[counter % len(KINDS)]
+                    kind = KINDS[counter % len(KINDS)] if length < 4097 else "uniform_recipe"
                     temperature = TEMPERATURES[counter % len(TEMPERATURES)]
                     counter += 1
                     name = f"random_{kind}_n{length}_{repeat}"
@@ -318,12 +318,12 @@ def render(case: Case) -> str:
         lines.append(f"temperature {hex_value(case.temperature)}")
     if case.recipe is None:
         values = [as_dtype(v, case.dtype) for v in case.values]
-        lines.append("input " + " ".join(hex_value(v) for v in values))
+        lines.append("input" + "".join(f" {hex_value(v)}" for v in values))
     else:
         seed, low, high = case.recipe
         lines.append(f"input_recipe uniform {seed} {hex_value(low)} {hex_value(high)}")
     if len(outputs) <= FULL_EXPECTED_UP_TO:
-        lines.append("expected " + " ".join(hex_value(v) for v in outputs))
+        lines.append("expected" + "".join(f" {hex_value(v)}" for v in outputs))
     else:
         step = len(outputs) // SAMPLES
         indices = sorted(
@@ -331,7 +331,7 @@ def render(case: Case) -> str:
         )
         lines.append("expected_at " + " ".join(f"{i}:{hex_value(outputs[i])}" for i in indices))
     if scales is not None:
-        lines.append("scale " + " ".join(hex_value(v) for v in scales))
+        lines.append("scale" + "".join(f" {hex_value(v)}" for v in scales))
     lines.append("end")
     return "\n".join(lines) + "\n"
 

@@ -18,6 +18,19 @@ from conformance import reference
 from conformance.generate import FORMAT_LINE, VECTORS, recipe_values
 
 BOUND_ULP = 2
+KEYS = {
+    "case",
+    "function",
+    "dtype",
+    "shape",
+    "axis",
+    "temperature",
+    "input",
+    "input_recipe",
+    "expected",
+    "expected_at",
+    "scale",
+}
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,10 @@ def _parse_case(lines: list[str]) -> VectorCase:
     fields: dict[str, str] = {}
     for line in lines:
         key, _, rest = line.partition(" ")
+        if key not in KEYS:
+            raise ValueError(f"unknown key {key!r} in: {line[:80]}")
+        if key in fields:
+            raise ValueError(f"key {key!r} repeated in case {fields.get('case', '?')!r}")
         fields[key] = rest.strip()
     dtype = fields["dtype"]
     shape = tuple(int(d) for d in fields["shape"].split())
