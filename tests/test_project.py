@@ -61,9 +61,18 @@ def test_every_status_has_its_own_message():
 
 
 def test_the_readme_shows_the_edge_case_table_as_it_is():
-    from conformance.edge_table import markdown
+    from pysoftmax._edge_rules import markdown
 
     assert markdown() in (ROOT / "README.md").read_text()
+
+
+def test_the_c_core_reads_the_current_edge_case_table():
+    from pysoftmax._edge_rules import c_header
+
+    committed = (ROOT / "csrc" / "src" / "edge_rules.h").read_text()
+    assert committed == c_header(), (
+        "run: python -m pysoftmax._edge_rules --c-header > csrc/src/edge_rules.h"
+    )
 
 
 def test_ci_runs_exactly_the_readme_test_command():

@@ -4,7 +4,7 @@
  * dtypes follow one set of rules and one numerical method:
  *
  *   1. scan:      max m, its first index and count, NaN, count of -inf;
- *   2. rule:      the edge-case table picks a constant answer, or "finite";
+ *   2. rule:      the edge-case table picks a constant answer, or the general case;
  *   3. sum:       s = sum of exp((x_i - m) / T) over every i but one argmax,
  *                 each term a double-double, so S = 1 + s and
  *                 log S = log1p(s) keep the digits of the largest entry;
@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "double_double.h"
+#include "edge_rules.h"
 
 /* Below this, exp(z) * 2^64 (more terms than any row can hold) is under half
  * the smallest subnormal double: such terms cannot change any result. */
@@ -59,63 +60,82 @@ static inline void psm_scan_push(psm_row_scan *scan, double value, size_t index)
         scan->count_neg_inf++;
 }
 
-/* The edge-case table (conformance/edge_cases.json), in its order of
- * precedence: the first rule that matches a row decides it. */
-typedef enum {
-    PSM_RULE_NAN,           /* any NaN: all NaN */
-    PSM_RULE_ALL_NEG_INF,   /* every entry -inf: all NaN; logsumexp -inf */
-    PSM_RULE_POS_INF,       /* k entries +inf: 1/k there, 0 elsewhere; logsumexp +inf */
-    PSM_RULE_ZERO_TEMPERATURE,     /* T == 0: 1/k on the k maximal entries */
-    PSM_RULE_INFINITE_TEMPERATURE, /* T == +inf: uniform over entries that are not -inf */
-    PSM_RULE_FINITE         /* the general case */
-} psm_rule;
-
-static inline psm_rule psm_choose_rule(const psm_row_scan *scan, double temperature)
+static inline int psm_condition_holds(psm_condition condition, const psm_row_scan *scan,
+                                      double temperature)
 {
-    if (scan->has_nan)
-        return PSM_RULE_NAN;
-    if (scan->max == -INFINITY)
-        return PSM_RULE_ALL_NEG_INF;
-    if (scan->max == INFINITY)
-        return PSM_RULE_POS_INF;
-    if (temperature == 0.0)
-        return PSM_RULE_ZERO_TEMPERATURE;
-    if (temperature == INFINITY)
-        return PSM_RULE_INFINITE_TEMPERATURE;
-    return PSM_RULE_FINITE;
+    switch (condition) {
+    case PSM_WHEN_ROW_HAS_NAN:
+        return scan->has_nan;
+    case PSM_WHEN_MAX_IS_NEGATIVE_INFINITY:
+        return scan->max == -INFINITY;
+    case PSM_WHEN_MAX_IS_POSITIVE_INFINITY:
+        return scan->max == INFINITY;
+    case PSM_WHEN_TEMPERATURE_IS_ZERO:
+        return temperature == 0.0;
+    case PSM_WHEN_TEMPERATURE_IS_INFINITE:
+        return temperature == INFINITY;
+    }
+    return 0;
 }
 
-/* For the constant rules: the value of the chosen entries, of the others, and
- * which entries are chosen. */
-typedef struct {
-    double chosen;
-    double other;
-    int choose_maximal;     /* 1: entries equal to max; 0: entries above -inf */
-} psm_constant_row;
-
-static inline psm_constant_row psm_constant_answer(psm_rule rule, const psm_row_scan *scan,
-                                                   size_t n, int log_output)
+/* The first rule of the edge-case table (edge_rules.h, generated from
+ * pysoftmax/edge_cases.json) that holds for the row, or NULL: the general
+ * case.  logsumexp passes temperature 1, so only its own rules can hold. */
+static inline const psm_edge_rule *psm_find_rule(const psm_row_scan *scan, double temperature)
 {
-    psm_constant_row answer;
-    size_t count = scan->count_max;
-    answer.choose_maximal = 1;
-    if (rule == PSM_RULE_NAN || rule == PSM_RULE_ALL_NEG_INF) {
-        answer.chosen = answer.other = NAN;
-        return answer;
+    size_t i;
+    for (i = 0; i < PSM_EDGE_RULE_COUNT; i++) {
+        if (psm_condition_holds(psm_edge_rules[i].applies_when, scan, temperature))
+            return &psm_edge_rules[i];
     }
-    if (rule == PSM_RULE_INFINITE_TEMPERATURE) {
-        answer.choose_maximal = 0;
-        count = n - scan->count_neg_inf;
-    }
-    answer.chosen = log_output ? -log((double)count) : 1.0 / (double)count;
-    answer.other = log_output ? -INFINITY : 0.0;
-    return answer;
+    return NULL;
 }
 
-static inline double psm_constant_value(const psm_constant_row *answer, double value, double max)
+/* How many entries a rule selects. */
+static inline size_t psm_selected_count(psm_selection selects, const psm_row_scan *scan, size_t n)
 {
-    int chosen = answer->choose_maximal ? value == max : value > -INFINITY;
-    return chosen ? answer->chosen : answer->other;
+    switch (selects) {
+    case PSM_SELECTS_MAXIMAL:
+        return scan->count_max;
+    case PSM_SELECTS_ABOVE_NEGATIVE_INFINITY:
+        return n - scan->count_neg_inf;
+    case PSM_SELECTS_ALL:
+        break;
+    }
+    return n;
+}
+
+static inline int psm_is_selected(psm_selection selects, double value, double max)
+{
+    switch (selects) {
+    case PSM_SELECTS_MAXIMAL:
+        return value == max;
+    case PSM_SELECTS_ABOVE_NEGATIVE_INFINITY:
+        return value > -INFINITY;
+    case PSM_SELECTS_ALL:
+        break;
+    }
+    return 1;
+}
+
+static inline double psm_rule_value(psm_value value, size_t count)
+{
+    switch (value) {
+    case PSM_VALUE_ZERO:
+        return 0.0;
+    case PSM_VALUE_NEGATIVE_INFINITY:
+        return -INFINITY;
+    case PSM_VALUE_POSITIVE_INFINITY:
+        return INFINITY;
+    case PSM_VALUE_ONE_OVER_COUNT:
+        return 1.0 / (double)count;
+    case PSM_VALUE_MINUS_LOG_COUNT:
+        return -log((double)count);
+    case PSM_VALUE_NAN:
+    case PSM_VALUE_NONE:
+        break;
+    }
+    return NAN;
 }
 
 /* z = (x - max) / T as a double-double; hi is -inf when z is below -2^995

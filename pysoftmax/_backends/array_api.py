@@ -18,6 +18,7 @@ from typing import Any
 import array_api_compat
 
 from .. import _double_double as dd
+from .. import _edge_rules
 from .._request import Request
 
 Array = Any
@@ -133,26 +134,53 @@ def _log_total(row: _Row, z_hi: Array, z_lo: Array, vanishes: Array) -> tuple[Ar
     return s_hi, s_lo
 
 
-def _constant_rows(row: _Row, result: Array, temperature: float, log_output: bool) -> Array:
-    """Apply the edge-case rules (``pysoftmax/edge_cases.json``) over ``result``."""
+def _apply_edge_rules(row: _Row, result: Array, temperature: float, function: str) -> Array:
+    """Overwrite the rows that a rule of the edge-case table decides.
+
+    The rules come from ``pysoftmax/edge_cases.json`` (``_edge_rules.RULES``),
+    applied from the last to the first so that the first that holds wins.
+    """
     xp = row.xp
+    holds = {
+        "row_has_nan": row.has_nan,
+        "max_is_negative_infinity": row.max == -math.inf,
+        "max_is_positive_infinity": row.max == math.inf,
+        "temperature_is_zero": temperature == 0.0,
+        "temperature_is_infinite": temperature == math.inf,
+    }
+    for rule in reversed(_edge_rules.RULES):
+        condition = holds[rule.applies_when]
+        if condition is False or (function == "logsumexp" and rule.logsumexp is None):
+            continue
+        if rule.selects == "maximal":
+            selected, count = row.is_max, row.count_max
+        elif rule.selects == "above_negative_infinity":
+            selected = row.is_above_negative_infinity
+            count = row.count_above_negative_infinity()
+        else:
+            selected, count = xp.ones_like(row.is_max), xp.zeros_like(row.max) + row.length
+        count = xp.where(count > 0.0, count, 1.0)  # no 1/0 in rows the rule does not decide
+        if function == "logsumexp":
+            value = _rule_value(xp, str(rule.logsumexp), count)
+        else:
+            values = rule.softmax if function == "softmax" else rule.log_softmax
+            value = xp.where(
+                selected, _rule_value(xp, values[0], count), _rule_value(xp, values[1], count)
+            )
+        result = value if condition is True else xp.where(condition, value, result)
+    return result
 
-    def spread_over(chosen: Array, count: Array) -> Array:
-        """1/count (log: -log count) on the chosen entries, 0 (log: -inf) elsewhere."""
-        safe_count = xp.where(count > 0.0, count, 1.0)
-        if log_output:
-            return xp.where(chosen, -xp.log(safe_count), -math.inf)
-        return xp.where(chosen, 1.0 / safe_count, 0.0)
 
-    # Applied from the last rule to the first, so that the first match wins.
-    if temperature == math.inf:
-        uniform = spread_over(row.is_above_negative_infinity, row.count_above_negative_infinity())
-        result = xp.where(row.finite, uniform, result)
-    elif temperature == 0.0:
-        result = xp.where(row.finite, spread_over(row.is_max, row.count_max), result)
-    positive_infinity = row.max == math.inf
-    result = xp.where(positive_infinity, spread_over(row.is_max, row.count_max), result)
-    return xp.where(row.has_nan | (row.max == -math.inf), math.nan, result)
+def _rule_value(xp: Namespace, value: str, count: Array) -> Array:
+    """One of the table's values, for rows whose rule selects ``count`` entries."""
+    if value == "1/count":
+        return 1.0 / count
+    if value == "-log(count)":
+        return -xp.log(count)
+    return (
+        xp.zeros_like(count)
+        + {"nan": math.nan, "0": 0.0, "-inf": -math.inf, "inf": math.inf}[value]
+    )
 
 
 def _normalize(request: Request, log_output: bool) -> Array:
@@ -179,7 +207,7 @@ def _normalize(request: Request, log_output: bool) -> Array:
             remainder = ((e_hi - p_hi) - p_lo) + (e_lo - quotient * total_lo)
             value = dd.scale(xp, quotient + remainder / total_hi, k)
             result = xp.where(alive, value, 0.0)
-    result = _constant_rows(row, result, temperature, log_output)
+    result = _apply_edge_rules(row, result, temperature, "log_softmax" if log_output else "softmax")
     return result  # float64: the front door rounds it to the result dtype, once
 
 
@@ -202,8 +230,5 @@ def logsumexp(request: Request) -> Array:
     s_hi, s_lo = _log_total(row, z_hi, z_lo, vanishes)
     log_hi, log_lo = dd.log1p(xp, s_hi, s_lo)
     t_hi, t_lo = dd.two_sum(row.safe_max, log_hi)
-    result = t_hi + (t_lo + log_lo)
-    result = xp.where(row.max == math.inf, math.inf, result)
-    result = xp.where(row.max == -math.inf, -math.inf, result)
-    result = xp.where(row.has_nan, math.nan, result)
+    result = _apply_edge_rules(row, t_hi + (t_lo + log_lo), 1.0, "logsumexp")
     return result  # float64: the front door rounds it to the result dtype, once
