@@ -89,6 +89,8 @@ def power_of_two(xp: Namespace, k: Array) -> Array:
     """
     device = array_api_compat.device(k)
     table = xp.asarray(_POWERS_OF_TWO, dtype=k.dtype, device=device)
+    # Entries the caller will discard may hold anything: keep every index valid.
+    k = xp.where(xp.isnan(k), 0.0, xp.clip(k, float(_SMALLEST_POWER), 1023.0))
     indices = xp.astype(xp.reshape(k, (-1,)) - _SMALLEST_POWER, xp.int64)
     return xp.reshape(xp.take(table, indices), k.shape)
 

@@ -138,8 +138,9 @@ static inline double psm_rule_value(psm_value value, size_t count)
     return NAN;
 }
 
-/* z = (x - max) / T as a double-double; hi is -inf when z is below -2^995
- * (exp(z) is then 0 and log-softmax -inf or z itself to within its rounding). */
+/* z = (x - max) / T as a double-double.  When z is below -2^995 only its
+ * rounded value is returned (lo = 0; -inf if it overflows): exp(z) is 0
+ * there, and log-softmax is z itself to within its rounding. */
 static inline psm_dd psm_shifted(double value, double max, double temperature)
 {
     static const psm_dd minus_infinity = {-INFINITY, 0.0};
@@ -164,9 +165,11 @@ static inline psm_dd psm_shifted(double value, double max, double temperature)
         quotient.lo = 0.0;
         return quotient;
     }
-    /* Veltkamp splitting needs T below 2^995 and no underflow in its
-     * partial products: bring an extreme T (and d with it) nearer to 1. */
-    if (temperature > 0x1p996)
+    /* Veltkamp splitting needs its partial products, about d = q * T, to
+     * neither overflow nor underflow: bring an extreme T or d (both
+     * together, so that q stays) nearer to 1.  Both cannot be extreme in
+     * opposite directions here: that quotient would exceed 2^995. */
+    if (temperature > 0x1p996 || fabs(d.hi) > 0x1p960)
         scale = 0x1p-128;
     else if (temperature < 0x1p-900)
         scale = 0x1p128;

@@ -73,9 +73,9 @@ def _shifted(row: _Row, temperature: float) -> tuple[Array, Array, Array]:
     low part is 0), as in ``psm_shifted``.
     """
     xp = row.xp
-    # x - max overflows only for a positive max, below max - DOUBLE_MAX.
-    floor = xp.maximum(row.safe_max, 0.0) - DOUBLE_MAX
-    overflows = row.safe_x < floor
+    # fl(x - max) overflows exactly when fl(x/2 - max/2) < -DOUBLE_MAX/2:
+    # halving commutes with rounding, and the halves cannot overflow.
+    overflows = row.safe_x * 0.5 - row.safe_max * 0.5 < -DOUBLE_MAX * 0.5
     if temperature > 1.0:
         # (x - max) / T is still finite there: it is (x/2 - max/2) / (T/2).
         halve = xp.where(overflows, xp.zeros_like(row.safe_x) + 0.5, 1.0)
@@ -93,11 +93,14 @@ def _shifted(row: _Row, temperature: float) -> tuple[Array, Array, Array]:
     large = d_hi * 2.0**-995 < -divisor  # d / T < -2**995, without overflow
     overflow_quotient = d_hi < -DOUBLE_MAX * xp.minimum(divisor, 1.0)
     plain = xp.where(overflow_quotient, -math.inf, xp.where(overflow_quotient, 0.0, d_hi) / divisor)
-    # An extreme T (and d with it) is brought nearer to 1 for the splitting.
-    scale = 2.0**-128 if temperature > 2.0**996 else 2.0**128 if temperature < 2.0**-900 else 1.0
-    z_hi, z_lo = dd.divide(
-        xp.where(large, 0.0, d_hi) * scale, xp.where(large, 0.0, d_lo) * scale, divisor * scale
-    )
+    # The splitting's partial products (about d = q * T) must neither
+    # overflow nor underflow: an extreme T or d is brought nearer to 1, with
+    # the other, so that q stays (as psm_shifted does).
+    kept_hi = xp.where(large, 0.0, d_hi)
+    big = (xp.abs(kept_hi) > 2.0**960) | (divisor > 2.0**996)
+    scale = xp.where(big, xp.zeros_like(kept_hi) + 2.0**-128, 1.0)
+    scale = xp.where(divisor < 2.0**-900, 2.0**128, scale)
+    z_hi, z_lo = dd.divide(kept_hi * scale, xp.where(large, 0.0, d_lo) * scale, divisor * scale)
     z_hi = xp.where(vanishes, -math.inf, xp.where(large, plain, z_hi))
     z_lo = xp.where(vanishes | large, 0.0, z_lo)
     return z_hi, z_lo, vanishes | large
@@ -128,7 +131,7 @@ def _log_total(row: _Row, z_hi: Array, z_lo: Array, vanishes: Array) -> tuple[Ar
     rest_hi = dd.scale(xp, xp.where(sum_hi > 0.0, sum_hi, 1.0), k_max)
     rest_hi = xp.where(sum_hi > 0.0, rest_hi, 0.0)
     rest_lo = sum_lo * unit
-    ties = row.count_max - 1.0
+    ties = xp.maximum(row.count_max - 1.0, 0.0)  # a row of NaN has no maximal entry
     s_hi, s_lo = dd.two_sum(ties, rest_hi)
     s_hi, s_lo = dd.fast_two_sum(s_hi, s_lo + rest_lo)
     return s_hi, s_lo
