@@ -61,4 +61,5 @@ TESTED_BACKENDS = (
     TestedBackend("c", "c", "numpy"),
     TestedBackend("array_api-strict", "array_api", "array_api_strict"),
     TestedBackend("array_api-numpy", "array_api", "numpy"),
+    TestedBackend("array_api-torch", "array_api", "torch"),
 )

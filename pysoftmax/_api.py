@@ -26,11 +26,23 @@ _NO_TEMPERATURE = object()  # logsumexp's marker: it takes no temperature
 
 def _as_array(x: Any) -> tuple[Array, Any]:
     """Return ``x`` as an array-API array (sequences become numpy) and its namespace."""
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(
+            "x is a numpy masked array: its mask would be ignored; pass x.filled(-np.inf) to "
+            "leave the masked entries out, or np.asarray(x) to include them"
+        )
+    if isinstance(x, np.ndarray) and type(x) is not np.ndarray:
+        x = np.asarray(x)  # a subclass (matrix, memmap): computed as the plain array it holds
     if not array_api_compat.is_array_api_obj(x) or isinstance(x, np.generic):
         try:
             x = np.asarray(x)
-        except (ValueError, TypeError) as error:
+        except (ValueError, TypeError, OverflowError) as error:
             raise TypeError(f"x must be an array or a sequence of numbers: {error}") from None
+        if x.dtype == object:
+            raise TypeError(
+                "x must be an array or a sequence of numbers; numpy could only make an object "
+                "array of it (ragged rows, None, or integers beyond 64 bits?)"
+            )
     return x, array_api_compat.array_namespace(x)
 
 
@@ -41,6 +53,8 @@ def _dtypes(x: Array, xp: Any) -> tuple[Any, Any]:
     float32; integers in the library's default floating dtype.
     """
     dtype = x.dtype
+    if str(dtype) == "bfloat16":  # numpy's bfloat16 (ml_dtypes) is not an array-API dtype
+        return xp.float32, dtype
     try:
         if xp.isdtype(dtype, "integral"):
             info = xp.__array_namespace_info__()
@@ -83,18 +97,48 @@ def _reduce_axes(axis: Any, ndim: int) -> tuple[int, ...]:
 
 
 def _temperature(temperature: Any, bits: int) -> float:
-    """Return ``temperature`` rounded to a float of ``bits`` bits, or raise ValueError."""
-    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real):
+    """Return ``temperature`` rounded to a float of ``bits`` bits, or raise ValueError.
+
+    Takes a real number (int, float, numpy scalar, Decimal, Fraction) or a
+    0-d real array.  x / T is computed in x's dtype, as the C ABI's
+    ``float temperature`` does, so T is rounded to it; a finite, non-zero T
+    that this rounding would turn into 0 or inf (a limit case) is an error.
+    """
+    wrong = (
+        isinstance(temperature, bool | str | bytes)
+        or (isinstance(temperature, numbers.Complex) and not isinstance(temperature, numbers.Real))
+        or getattr(temperature, "ndim", 0) != 0
+        or str(getattr(temperature, "dtype", "")).startswith(("complex", "bool"))
+        or not hasattr(temperature, "__float__")
+    )
+    if wrong:
         raise ValueError(
             f"temperature must be a real number >= 0 (0 and inf allowed), "
             f"got {type(temperature).__name__} {temperature!r}"
         )
-    value = float(temperature)
+    dtype = "float32" if bits == 32 else "float64"
+    overflowed = False
+    try:
+        value = float(temperature)
+    except OverflowError:  # an int or Fraction beyond float64: finite, but rounds to +-inf
+        overflowed = True
+        value = math.nan if temperature < 0 else math.inf
+        rounded = value
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"temperature must be a real number >= 0: {error}") from None
+    else:
+        with np.errstate(over="ignore", under="ignore"):
+            rounded = float(np.asarray(value, dtype=dtype))
     if not value >= 0.0:
         raise ValueError(f"temperature must be >= 0 (0 and inf allowed), got {temperature!r}")
-    # x / T is computed in x's dtype, as the C ABI's `float temperature` does.
-    with np.errstate(over="ignore"):
-        return float(np.asarray(value, dtype=np.float32 if bits == 32 else np.float64))
+    if (rounded == 0.0 and bool(temperature != 0)) or (
+        rounded == math.inf and (overflowed or value != rounded)
+    ):
+        raise ValueError(
+            f"temperature {temperature!r} becomes {rounded} in {dtype}, the dtype x is computed "
+            f"in; pass temperature={rounded} for that limit, or x in float64"
+        )
+    return rounded
 
 
 def _compute(

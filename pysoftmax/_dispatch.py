@@ -65,23 +65,32 @@ def backends() -> list[BackendInfo]:
 
 
 def select(x: Any, name: str | None) -> ModuleType:
-    """Return the backend module for ``x``: the one named, or the first that takes it."""
-    if name is None:
-        for candidate in _BACKEND_MODULES:
-            module = _module(candidate)
-            if module.availability()[0] and module.can_handle(x):
-                return module
-        raise TypeError(f"no pysoftmax backend takes arrays of type {type(x).__name__}")
-    if not isinstance(name, str) or name not in _BACKEND_MODULES:
+    """Return the backend module for ``x``: the one named, or the first that takes it.
+
+    Raises
+    ------
+    ValueError
+        For an unknown or unavailable backend name.
+    TypeError
+        When no backend (or not the one named) can take ``x``; the message
+        gives each backend's reason.  Never a silent conversion.
+    """
+    if name is not None and (not isinstance(name, str) or name not in _BACKEND_MODULES):
         known = ", ".join(repr(n) for n in _BACKEND_MODULES)
         raise ValueError(f"backend must be one of {known} or None, got {name!r}")
-    module = _module(name)
-    available, reason = module.availability()
-    if not available:
-        raise ValueError(f"backend {name!r} is not available: {reason}")
-    if not module.can_handle(x):
-        raise TypeError(
-            f"backend {name!r} cannot take {type(x).__module__}.{type(x).__name__} arrays "
-            f"({module.DESCRIPTION}); leave backend=None to choose one that can"
-        )
-    return module
+    reasons = []
+    for candidate in _BACKEND_MODULES if name is None else (name,):
+        module = _module(candidate)
+        available, why_unavailable = module.availability()
+        if not available:
+            if name is not None:
+                raise ValueError(f"backend {name!r} is not available: {why_unavailable}")
+            reasons.append(f"{candidate!r}: not available ({why_unavailable})")
+            continue
+        refusal = module.refuses(x)
+        if refusal is None:
+            return module
+        reasons.append(f"{candidate!r}: {refusal}")
+    kind = f"{type(x).__module__}.{type(x).__name__}"
+    subject = f"backend {name!r} cannot take" if name is not None else "no pysoftmax backend takes"
+    raise TypeError(f"{subject} {kind} arrays; " + "; ".join(reasons))

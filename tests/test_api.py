@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
+from fractions import Fraction
 
+import array_api_compat
 import numpy as np
 import pytest
 
@@ -101,10 +104,12 @@ def test_integers_compute_in_the_default_float(library, dtype):
     if library.library != "numpy" and dtype is np.uint64:
         pytest.skip("checked on numpy")
     x = library.asarray([1, 2, 3], dtype)
-    result = pysoftmax.softmax(x, backend=library.backend)
-    assert library.to_numpy(result).dtype == np.float64
+    result = library.to_numpy(pysoftmax.softmax(x, backend=library.backend))
+    info = array_api_compat.array_namespace(x).__array_namespace_info__()
+    default = np.dtype(str(info.default_dtypes()["real floating"]).split(".")[-1])
+    assert result.dtype == default  # float64 for numpy, float32 for torch
     np.testing.assert_allclose(
-        library.to_numpy(result), float64_rows([1, 2, 3], "softmax"), rtol=1e-15
+        result, float64_rows([1, 2, 3], "softmax"), rtol=np.finfo(default).eps
     )
 
 
@@ -292,3 +297,60 @@ def test_no_floating_point_warning_is_ever_raised():
             pysoftmax.softmax(hard, temperature=temperature, backend=backend)
             pysoftmax.log_softmax(hard, temperature=temperature, backend=backend)
         pysoftmax.logsumexp(hard, backend=backend)
+
+
+@pytest.mark.parametrize(
+    "temperature",
+    [2, 2.0, np.float32(2.0), np.int64(2), np.array(2.0), Decimal("2"), Fraction(2)],
+    ids=["int", "float", "float32", "int64", "0-d array", "Decimal", "Fraction"],
+)
+def test_real_temperatures_of_any_type(temperature):
+    expected = pysoftmax.softmax([1.0, 2.0], temperature=2.0)
+    np.testing.assert_array_equal(pysoftmax.softmax([1.0, 2.0], temperature=temperature), expected)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "temperature", "becomes"),
+    [
+        (np.float32, 1e39, "inf"),
+        (np.float32, 1e-46, "0.0"),
+        (np.float64, 10**400, "inf"),
+        (np.float64, Fraction(10**400), "inf"),
+        (np.float64, Fraction(1, 10**330), "0.0"),
+    ],
+)
+def test_a_temperature_that_rounds_to_a_limit_is_an_error(dtype, temperature, becomes):
+    # Silently switching to the T = 0 or T = inf rule would be a different function.
+    with pytest.raises(ValueError, match=f"becomes {becomes}"):
+        pysoftmax.softmax(np.array([1.0, 2.0], dtype=dtype), temperature=temperature)
+
+
+def test_negative_huge_temperature():
+    with pytest.raises(ValueError, match=">= 0"):
+        pysoftmax.softmax([1.0, 2.0], temperature=-(10**400))
+
+
+def test_masked_arrays_are_refused_rather_than_their_mask_ignored():
+    with pytest.raises(TypeError, match="masked"):
+        pysoftmax.softmax(np.ma.array([1.0, 2.0, 3.0], mask=[0, 1, 0]))
+
+
+@pytest.mark.parametrize("bad", [[[1, 2], [3]], [None, 1.0], [10**30], [object()]])
+def test_inputs_numpy_cannot_make_numbers_of(bad):
+    with pytest.raises(TypeError, match="sequence of numbers"):
+        pysoftmax.softmax(bad)
+
+
+def test_numpy_bfloat16_computes_in_float32():
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    x = np.array([1.0, 2.0, 3.0], dtype=ml_dtypes.bfloat16)
+    result = pysoftmax.softmax(x)
+    assert result.dtype == x.dtype
+    expected = pysoftmax.softmax(x.astype(np.float32)).astype(ml_dtypes.bfloat16)
+    np.testing.assert_array_equal(result, expected)
+
+
+def test_jax_arrays_are_refused_with_the_reason():
+    jnp = pytest.importorskip("jax.numpy")
+    with pytest.raises(TypeError, match="JAX arrays are not supported yet"):
+        pysoftmax.softmax(jnp.asarray([1.0, 2.0]))

@@ -18,6 +18,8 @@
  * - No global state, no allocation: any number of threads may call any
  *   function at once, on different outputs.
  * - The caller's floating-point exception flags are left as they were.
+ * - The accuracy promise assumes the default rounding mode, to nearest
+ *   (another mode stays within a few ULP but is not what was promised).
  *
  * Special values (one row):
  *   any NaN               -> softmax, log_softmax all NaN;   logsumexp NaN

@@ -10,8 +10,9 @@
  *                 log S = log1p(s) keep the digits of the largest entry;
  *   4. write:     softmax e_i / S, log_softmax z_i - log S, logsumexp m + log S.
  *
- * float32 inputs go through the same double-double path and are rounded to
- * float once at the end.
+ * float32 inputs go through the same double-double path; the double result
+ * is then rounded to float (two roundings: within 1 ULP, nearly always the
+ * correctly rounded float).
  */
 #ifndef PSM_ROW_NUMERICS_H
 #define PSM_ROW_NUMERICS_H

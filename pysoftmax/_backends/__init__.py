@@ -1,10 +1,10 @@
 """One module per backend; each has the same small interface.
 
 A backend module defines ``NAME``, ``DESCRIPTION``, ``availability()``,
-``can_handle(x)`` and ``softmax``, ``log_softmax``, ``logsumexp``, each
-taking a :class:`pysoftmax._request.Request`.  ``logsumexp`` keeps the
-reduced axes with size 1; the front door drops them unless ``keepdims``.
-A result may come back in a wider floating dtype than the request's (the
-generic backend computes in float64): the front door rounds it, once, to
-the caller's dtype.
+``refuses(x)`` (why it cannot take ``x``, or None), and ``softmax``,
+``log_softmax`` and ``logsumexp``, each taking a
+:class:`pysoftmax._request.Request`.  ``logsumexp`` keeps the reduced axes
+with size 1; the front door drops them unless ``keepdims``.  A result may
+come back in a wider floating dtype than the request's (the generic backend
+computes in float64): the front door rounds it, once, to the caller's dtype.
 """

@@ -1,10 +1,11 @@
 """The generic backend: the C core's algorithm written with the array API only.
 
 Any library that ``array_api_compat.array_namespace`` recognizes can run
-this.  It follows the C core step for step (``csrc/src/row_numerics.h``):
+this.  It follows the C core's method (``csrc/src/row_numerics.h``):
 max, edge-case rule, a double-double sum of the exponentials of every entry
-below the maximum, then ``e / S``, ``z - log S`` or ``max + log S``.  It
-computes in float64 (float32 inputs too, rounded once at the end) and never
+below the maximum, then ``e / S``, ``z - log S`` or ``max + log S``; only
+the order of summation differs (and with it, rarely, the last bit).  It
+computes in float64 (float32 inputs too, rounded at the end) and never
 branches in Python on array values, so it stays lazy under Dask and
 traceable under JAX.  Special values are replaced before any arithmetic, so
 no floating-point warning is raised.
@@ -34,9 +35,24 @@ def availability() -> tuple[bool, str]:
     return True, "always available"
 
 
-def can_handle(x: Array) -> bool:
-    """Return whether ``x`` is an array this backend computes on: any array-API array."""
-    return array_api_compat.is_array_api_obj(x)
+def refuses(x: Array) -> str | None:
+    """Return why this backend cannot compute on ``x``, or None.
+
+    It needs IEEE float64 arithmetic evaluated as written: float64 on the
+    array's device, subnormals kept, no multiplication fused into an FMA.
+    """
+    if not array_api_compat.is_array_api_obj(x):
+        return "x is not an array-API array"
+    if array_api_compat.is_jax_array(x):
+        return (
+            "JAX arrays are not supported yet: XLA flushes subnormals to zero and fuses "
+            "multiplications into FMAs, which breaks this backend's double-double arithmetic"
+        )
+    xp = array_api_compat.array_namespace(x)
+    device = array_api_compat.device(x)
+    if "float64" not in xp.__array_namespace_info__().dtypes(device=device, kind="real floating"):
+        return f"it computes in float64, which {xp.__name__} does not offer on device {device}"
+    return None
 
 
 class _Row:

@@ -35,9 +35,9 @@ def availability() -> tuple[bool, str]:
     return True, f"C core {_core.ffi.string(_core.lib.psm_version()).decode()} loaded"
 
 
-def can_handle(x: Any) -> bool:
-    """Return whether ``x`` is a numpy array (the only kind the C core reads)."""
-    return isinstance(x, np.ndarray)
+def refuses(x: Any) -> str | None:
+    """Return why this backend cannot take ``x``, or None: it takes numpy arrays only."""
+    return None if isinstance(x, np.ndarray) else "it takes numpy arrays only"
 
 
 def check_status(status: int) -> None:
