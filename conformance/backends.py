@@ -62,4 +62,5 @@ TESTED_BACKENDS = (
     TestedBackend("array_api-strict", "array_api", "array_api_strict"),
     TestedBackend("array_api-numpy", "array_api", "numpy"),
     TestedBackend("array_api-torch", "array_api", "torch"),
+    TestedBackend("torch", "torch", "torch"),
 )

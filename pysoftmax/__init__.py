@@ -10,8 +10,16 @@ written in array operations.
 from importlib.metadata import version as _version
 
 from ._api import log_softmax, logsumexp, softmax
-from ._dispatch import BackendInfo, backends
+from ._dispatch import BackendInfo, backends, use_backend
 
 __version__ = _version("pysoftmax")  # set by setup.py from the C header's PSM_VERSION_*
 
-__all__ = ["BackendInfo", "__version__", "backends", "log_softmax", "logsumexp", "softmax"]
+__all__ = [
+    "BackendInfo",
+    "__version__",
+    "backends",
+    "log_softmax",
+    "logsumexp",
+    "softmax",
+    "use_backend",
+]

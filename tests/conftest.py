@@ -6,6 +6,9 @@ import pytest
 
 from conformance.backends import TESTED_BACKENDS, TestedBackend
 
+# The test plugin is installed (from a copy) by test_dispatch.py, never imported from here.
+collect_ignore = ["plugin"]
+
 
 @pytest.fixture(params=TESTED_BACKENDS, ids=[b.id for b in TESTED_BACKENDS])
 def library(request: pytest.FixtureRequest) -> TestedBackend:

@@ -1,0 +1,95 @@
+"""The Dask backend: lazy results, for data that outgrow one machine.
+
+When every reduced axis lies inside one chunk, each block is a set of whole
+rows: ``map_blocks`` hands it to pysoftmax itself (numpy blocks go to the C
+core).  When a reduced axis spans chunks, no block holds a whole row; the
+array-API backend's method then runs on the Dask array as it is: its
+reductions (max, counts, the exact extraction sums of the exponentials)
+become Dask tree reductions and the rest is blockwise, so no worker ever
+holds a whole row.  Nothing is computed until the caller asks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._request import Request
+from . import array_api
+
+NAME = "dask"
+DESCRIPTION = (
+    "dask arrays, lazily: blockwise through pysoftmax when each row lies in one chunk, "
+    "else tree reductions of the array-API method"
+)
+
+
+def availability() -> tuple[bool, str]:
+    """Return whether dask.array can be imported, and why not."""
+    try:
+        import dask.array  # noqa: F401
+    except ImportError as error:
+        return False, f"dask is not installed ({error})"
+    return True, "dask.array imported"
+
+
+def refuses(x: Any) -> str | None:
+    """Return why this backend cannot take ``x``, or None for a Dask array."""
+    import array_api_compat
+
+    return None if array_api_compat.is_dask_array(x) else "it takes dask arrays only"
+
+
+def _rows_are_whole_blocks(x: Any, axes: tuple[int, ...]) -> bool:
+    return all(len(x.chunks[axis]) == 1 for axis in axes)
+
+
+def _round_to(dtype: Any) -> Any:
+    """Return a block function that rounds the generic backend's float64 result to ``dtype``."""
+
+    def round_block(block: Any) -> Any:
+        with np.errstate(over="ignore"):  # +-inf is the correct rounding there
+            return block.astype(dtype)
+
+    return round_block
+
+
+def _normalize(request: Request, function: str) -> Any:
+    import pysoftmax
+
+    x = request.x
+    if _rows_are_whole_blocks(x, request.axes):
+        apply = getattr(pysoftmax, function)
+        return x.map_blocks(
+            lambda block: apply(block, axis=request.axes, temperature=request.temperature),
+            dtype=x.dtype,
+        )
+    result = getattr(array_api, function)(request)
+    return result.map_blocks(_round_to(x.dtype), dtype=x.dtype)
+
+
+def softmax(request: Request) -> Any:
+    """Softmax of the Dask array ``request.x``, lazily."""
+    return _normalize(request, "softmax")
+
+
+def log_softmax(request: Request) -> Any:
+    """Log-softmax of the Dask array ``request.x``, lazily."""
+    return _normalize(request, "log_softmax")
+
+
+def logsumexp(request: Request) -> Any:
+    """Logsumexp of the Dask array ``request.x``, lazily, keeping the reduced axes."""
+    import pysoftmax
+
+    x = request.x
+    if _rows_are_whole_blocks(x, request.axes):
+        chunks = tuple((1,) if axis in request.axes else c for axis, c in enumerate(x.chunks))
+        return x.map_blocks(
+            lambda block: pysoftmax.logsumexp(block, axis=request.axes, keepdims=True),
+            chunks=chunks,
+            dtype=x.dtype,
+        )
+    result = array_api.logsumexp(request)
+    return result.map_blocks(_round_to(x.dtype), dtype=x.dtype)

@@ -1,0 +1,202 @@
+"""The torch backend: torch tensors, on their own device, differentiable.
+
+CPU tensors go to the C core without a copy: the tensor is viewed as a numpy
+array (``Tensor.numpy()`` shares its memory), computed by the C backend
+(which copies only when the reduced axes are not the trailing axes of a
+C-contiguous array) and the result is wrapped back with ``torch.from_numpy``
+(shared too).  Tensors on any other device (CUDA, ...) are computed there,
+with torch operations, by the generic backend's method
+(:mod:`pysoftmax._backends.array_api`); no data moves between devices.
+
+When the input requires a gradient (and grad mode is on) the result is the
+output of a :class:`torch.autograd.Function` whose forward pass is the
+computation above and whose backward pass is the vector-Jacobian product of
+softmax, log-softmax or logsumexp, written with torch operations (so that it
+is itself differentiable).  At temperature 0 or infinity the functions are
+locally constant: the gradient is 0.
+
+torch is imported only when a torch tensor is met (or the backend is asked
+for explicitly), so this module imports without it.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import math
+import sys
+from typing import TYPE_CHECKING, Any
+
+import array_api_compat
+
+from .._request import Request
+from . import array_api, c
+
+if TYPE_CHECKING:
+    import torch
+
+NAME = "torch"
+DESCRIPTION = (
+    "torch tensors: on the CPU through the C core (zero-copy), on other devices with torch "
+    "operations (the C core's algorithm); differentiable"
+)
+
+
+def availability() -> tuple[bool, str]:
+    """Return whether torch is installed, and its version.
+
+    torch is not imported here when it has not been imported yet (only
+    looked for): a torch tensor cannot exist before it is.
+    """
+    module = sys.modules.get("torch")
+    if module is not None:
+        return True, f"torch {module.__version__}"
+    if importlib.util.find_spec("torch") is None:
+        return False, "torch is not installed"
+    return True, "torch is installed (not imported yet)"
+
+
+def refuses(x: Any) -> str | None:
+    """Return why this backend cannot take ``x``, or None: it takes dense torch tensors.
+
+    A tensor on a device without float64 (MPS, ...) is refused: the
+    computation off the CPU is in float64.
+    """
+    module = sys.modules.get("torch")  # no torch imported: x cannot be a tensor
+    if module is None or not isinstance(x, module.Tensor):
+        return "it takes torch tensors only"
+    if x.layout != module.strided:
+        return f"it takes dense (strided) tensors only, not {x.layout}"
+    if x.device.type != "cpu":
+        return array_api.refuses(x)
+    return None
+
+
+# ---- the forward computation ---------------------------------------------------------------
+
+
+def _uses_c_core(x: torch.Tensor) -> bool:
+    """Whether ``x`` is computed by the C core (a CPU tensor, the core built)."""
+    return x.device.type == "cpu" and c.availability()[0]
+
+
+def _on_cpu(function: str, x: torch.Tensor, request: Request) -> torch.Tensor:
+    """Run the C core on the tensor's own memory; the result shares the C core's output."""
+    import numpy as np
+    import torch
+
+    array = x.detach().numpy()  # a view of the tensor (real dtypes: no conj or neg bit)
+    result = getattr(c, function)(
+        Request(x=array, xp=np, axes=request.axes, temperature=request.temperature)
+    )
+    return torch.from_numpy(result)
+
+
+def _on_device(function: str, x: torch.Tensor, request: Request) -> torch.Tensor:
+    """Run the generic backend's method in torch operations, on the tensor's device."""
+    x = x.detach()
+    xp = array_api_compat.array_namespace(x)
+    result: torch.Tensor = getattr(array_api, function)(
+        Request(x=x, xp=xp, axes=request.axes, temperature=request.temperature)
+    )
+    # Computed in float64: rounded once, here, so the output has x's dtype.
+    return result.to(x.dtype)
+
+
+def _forward(function: str, x: torch.Tensor, request: Request) -> torch.Tensor:
+    """Compute ``function`` of ``x`` (no autograd), in ``x``'s dtype and on its device."""
+    compute = _on_cpu if _uses_c_core(x) else _on_device
+    return compute(function, x, request)
+
+
+# ---- autograd ------------------------------------------------------------------------------
+
+
+def _sum(values: torch.Tensor, axes: tuple[int, ...]) -> torch.Tensor:
+    return values.sum(dim=axes, keepdim=True)
+
+
+def _backward(
+    function: str,
+    axes: tuple[int, ...],
+    temperature: float,
+    saved: torch.Tensor,
+    gradient: torch.Tensor,
+) -> torch.Tensor:
+    """Return the vector-Jacobian product; ``saved`` is the output (the input for logsumexp).
+
+    softmax: ``y * (g - sum(g * y)) / T``; log_softmax:
+    ``(g - exp(y) * sum(g)) / T``; logsumexp: ``g * softmax(x)`` (``g`` keeps
+    the reduced axes, with size 1).
+    """
+    import torch
+
+    if function == "logsumexp":
+        # softmax(x) by this backend: differentiable again when the graph of
+        # the gradient is being built (create_graph=True).
+        xp = array_api_compat.array_namespace(saved)
+        return gradient * _compute("softmax", Request(x=saved, xp=xp, axes=axes))
+    if temperature in (0.0, math.inf):
+        return torch.zeros_like(saved)  # locally constant: no NaN from 0 * inf
+    if function == "softmax":
+        result = saved * (gradient - _sum(gradient * saved, axes))
+    else:
+        result = gradient - torch.exp(saved) * _sum(gradient, axes)
+    return result if temperature == 1.0 else result / temperature
+
+
+@functools.cache
+def _autograd_function() -> Any:
+    """Return the :class:`torch.autograd.Function` (defined on first use, importing torch)."""
+    import torch
+
+    class SoftmaxFunction(torch.autograd.Function):
+        """softmax, log_softmax or logsumexp with its vector-Jacobian product."""
+
+        @staticmethod
+        def forward(
+            ctx: Any, x: torch.Tensor, function: str, axes: tuple[int, ...], temperature: float
+        ) -> torch.Tensor:
+            xp = array_api_compat.array_namespace(x)
+            request = Request(x=x, xp=xp, axes=axes, temperature=temperature)
+            result = _forward(function, x, request)
+            ctx.function, ctx.axes, ctx.temperature = function, axes, temperature
+            ctx.save_for_backward(x if function == "logsumexp" else result)
+            return result
+
+        @staticmethod
+        def backward(ctx: Any, gradient: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+            if not ctx.needs_input_grad[0]:
+                return None, None, None, None
+            (saved,) = ctx.saved_tensors
+            vjp = _backward(ctx.function, ctx.axes, ctx.temperature, saved, gradient)
+            return vjp, None, None, None
+
+    return SoftmaxFunction
+
+
+def _compute(function: str, request: Request) -> torch.Tensor:
+    import torch
+
+    x: torch.Tensor = request.x
+    if x.requires_grad and torch.is_grad_enabled():
+        result: torch.Tensor = _autograd_function().apply(
+            x, function, request.axes, request.temperature
+        )
+        return result
+    return _forward(function, x, request)
+
+
+def softmax(request: Request) -> torch.Tensor:
+    """Softmax of ``request.x`` over ``request.axes``, differentiable."""
+    return _compute("softmax", request)
+
+
+def log_softmax(request: Request) -> torch.Tensor:
+    """Log-softmax of ``request.x`` over ``request.axes``, differentiable."""
+    return _compute("log_softmax", request)
+
+
+def logsumexp(request: Request) -> torch.Tensor:
+    """Logsumexp of ``request.x`` over ``request.axes``, keeping them (size 1), differentiable."""
+    return _compute("logsumexp", request)

@@ -1,0 +1,438 @@
+"""The torch backend: dispatch, zero-copy on the CPU, the device path, autograd."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import array_api_compat
+import numpy as np
+import pytest
+
+import pysoftmax
+from pysoftmax._request import Request
+
+torch = pytest.importorskip("torch")
+
+from pysoftmax._backends import c as c_backend  # noqa: E402
+from pysoftmax._backends import torch as torch_backend  # noqa: E402
+
+FUNCTIONS = ["softmax", "log_softmax", "logsumexp"]
+NORMALIZERS = ["softmax", "log_softmax"]
+AXES = [-1, 0, (0, 2), None]
+TEMPERATURES = [1.0, 0.37, 6.5, 1e-3, 1e6, 0.0, math.inf]
+
+
+def call(function, x, **kwargs):
+    return getattr(pysoftmax, function)(x, **kwargs)
+
+
+def kwargs_for(function, temperature):
+    return {} if function == "logsumexp" else {"temperature": temperature}
+
+
+def awkward_data(shape=(5, 6, 7), seed=0, dtype=np.float64) -> np.ndarray:
+    """Rows of several scales, with ties, -inf, +inf, NaN and near-overflow entries."""
+    rng = np.random.default_rng(seed)
+    scales = rng.choice([1e-3, 1.0, 30.0, 700.0], size=(shape[0], 1, 1))
+    x = (rng.normal(size=shape) * scales).astype(dtype)
+    big = float(np.finfo(dtype).max) * 0.95
+    x[0, 0, :3] = x[0, 0, 3]  # ties with the maximum
+    x[1, 1, ::2] = -np.inf
+    x[1, 2, :] = -np.inf  # a row of -inf
+    x[2, 0, 1] = np.inf
+    x[2, 1, 4] = np.nan
+    x[3, 3, :] = [big, -big, 0.0, big / 2, -big / 2, 5.0, big]
+    x[4, 4, :] = [100.0, 100.0 - 745.1, 100.0 - 708.0, 99.0, 0.0, -100.0, 100.0 - 104.0]
+    return x
+
+
+def ulp_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Steps between the floats a and b: 0 where equal or both NaN, inf where one is NaN."""
+    a, b = np.atleast_1d(a), np.atleast_1d(b)
+    assert a.dtype == b.dtype and a.shape == b.shape
+    both_nan = np.isnan(a) & np.isnan(b)
+    integer = {np.dtype(np.float32): np.int32, np.dtype(np.float64): np.int64}[a.dtype]
+
+    def ordered(v):
+        bits = v.view(integer).astype(object)
+        return np.where(bits < 0, -(bits & ~np.iinfo(integer).min), bits)
+
+    with np.errstate(invalid="ignore"):
+        distance = np.abs(ordered(np.where(both_nan, 0, a)) - ordered(np.where(both_nan, 0, b)))
+    distance = distance.astype(np.float64)
+    distance[np.isnan(a) != np.isnan(b)] = np.inf
+    return distance
+
+
+def c_reference(function, x: np.ndarray, **kwargs) -> np.ndarray:
+    """The same call on numpy, computed by the C core: the independent reference."""
+    return np.asarray(call(function, x, backend="c", **kwargs))
+
+
+# ---- the backend's interface and the choice of backend -----------------------------------
+
+
+def test_registered_and_available():
+    info = {b.name: b for b in pysoftmax.backends()}
+    assert info["torch"].available
+    assert torch.__version__ in info["torch"].reason
+    assert torch_backend.NAME == "torch" and torch_backend.DESCRIPTION
+    assert torch_backend.availability() == (True, f"torch {torch.__version__}")
+
+
+def test_takes_tensors_and_refuses_the_rest():
+    assert torch_backend.refuses(torch.ones(3)) is None
+    assert torch_backend.refuses(torch.nn.Parameter(torch.ones(3))) is None
+    assert "torch tensors only" in torch_backend.refuses(np.ones(3))
+    assert "torch tensors only" in torch_backend.refuses([1.0, 2.0])
+    assert "strided" in torch_backend.refuses(torch.eye(3).to_sparse())
+    with pytest.raises(TypeError, match=r"backend 'torch' cannot take numpy\.ndarray"):
+        pysoftmax.softmax(np.ones(3), backend="torch")
+
+
+def test_tensors_go_to_the_torch_backend_by_default(monkeypatch):
+    calls = []
+    original = torch_backend._forward
+    monkeypatch.setattr(
+        torch_backend, "_forward", lambda f, *args: calls.append(f) or original(f, *args)
+    )
+    for function in FUNCTIONS:
+        result = call(function, torch.ones(2, 3))
+        assert isinstance(result, torch.Tensor)
+    assert calls == FUNCTIONS
+
+
+def test_the_module_imports_and_reports_without_torch():
+    # torch made unimportable: the backend says so; numpy still works.
+    script = """
+import sys
+sys.modules["torch"] = None
+import numpy as np
+import pysoftmax
+from pysoftmax._backends import torch as backend
+assert backend.availability() == (False, "torch is not installed"), backend.availability()
+assert backend.refuses(np.ones(3)) == "it takes torch tensors only"
+info = {b.name: b for b in pysoftmax.backends()}
+assert not info["torch"].available and "not installed" in info["torch"].reason
+assert pysoftmax.softmax(np.zeros(2)).tolist() == [0.5, 0.5]
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+
+
+def test_other_arrays_do_not_import_torch():
+    script = """
+import sys
+import numpy as np
+import pysoftmax
+from pysoftmax._backends import torch as backend
+pysoftmax.backends()
+pysoftmax.softmax(np.ones(3))
+assert backend.refuses(np.ones(3)) is not None
+assert backend.availability()[0]
+assert "torch" not in sys.modules
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+
+
+# ---- CPU tensors: the C core, on the tensor's memory -------------------------------------
+
+
+def _spy_on_the_c_core(monkeypatch):
+    """Record the (matrix, result) buffers that the C core is called with."""
+    seen = []
+    original = c_backend._run
+
+    def spy(function, matrix, result, *temperature):
+        seen.append((function, matrix, result))
+        return original(function, matrix, result, *temperature)
+
+    monkeypatch.setattr(c_backend, "_run", spy)
+    return seen
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_a_contiguous_tensor_reaches_the_c_core_without_a_copy(monkeypatch, function, dtype):
+    seen = _spy_on_the_c_core(monkeypatch)
+    x = torch.randn(4, 5, 6, dtype=dtype)
+    result = call(function, x, axis=-1)
+    assert [name for name, _, _ in seen] == [function]
+    _, matrix, output = seen[0]
+    # The C core read the tensor's own memory ...
+    assert matrix.ctypes.data == x.data_ptr()
+    assert np.shares_memory(matrix, x.numpy())
+    assert matrix.shape == (20, 6)
+    # ... and the result tensor is the C core's output buffer, not a copy of it.
+    assert result.data_ptr() == output.ctypes.data
+    assert not np.shares_memory(output, x.numpy())
+
+
+def test_reducing_a_leading_axis_copies_once(monkeypatch):
+    # The converse, so that the test above can fail: here the rows are not contiguous.
+    seen = _spy_on_the_c_core(monkeypatch)
+    x = torch.randn(4, 5, dtype=torch.float64)
+    pysoftmax.softmax(x, axis=0)
+    (_, matrix, _) = seen[0]
+    assert not np.shares_memory(matrix, x.numpy())
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("axis", AXES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cpu_tensors_give_the_c_cores_answer_bit_for_bit(function, axis, dtype):
+    data = awkward_data(dtype=dtype)
+    for temperature in TEMPERATURES if function != "logsumexp" else [1.0]:
+        kwargs = kwargs_for(function, temperature)
+        result = call(function, torch.from_numpy(data), axis=axis, **kwargs)
+        assert isinstance(result, torch.Tensor) and result.device.type == "cpu"
+        expected = c_reference(function, data, axis=axis, **kwargs)
+        np.testing.assert_array_equal(result.numpy(), expected)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("axis", [-1, 0, (0, 2)])
+def test_non_contiguous_tensors_give_the_same_answer(function, axis):
+    base = torch.from_numpy(awkward_data(seed=3))
+    strided = torch.zeros(10, 12, 21, dtype=base.dtype)[::2, ::2, ::3]
+    strided[...] = base
+    views = {
+        "transposed": base.transpose(0, 2).contiguous().transpose(0, 2),
+        "strided": strided,
+        "expanded": base[:, :1, :].expand(5, 6, 7),  # stride 0
+        "permuted": base.permute(2, 0, 1),
+    }
+    for name, view in views.items():
+        assert not view.is_contiguous()
+        expected = call(function, view.contiguous(), axis=axis)
+        torch.testing.assert_close(
+            call(function, view, axis=axis), expected, rtol=0, atol=0, equal_nan=True, msg=name
+        )
+
+
+def test_the_result_does_not_alias_the_input():
+    x = torch.randn(3, 4)
+    before = x.clone()
+    y = pysoftmax.softmax(x)
+    y.zero_()
+    torch.testing.assert_close(x, before, rtol=0, atol=0)
+
+
+# ---- the device path (CUDA and others), exercised here on the CPU ------------------------
+
+
+@pytest.fixture
+def device_path(monkeypatch):
+    """Send CPU tensors down the path that tensors on other devices take.
+
+    Returns the calls of that path and of the C core, as (path, function).
+    """
+    calls = []
+    on_device, run = torch_backend._on_device, c_backend._run
+
+    def recorded_on_device(function, x, request):
+        calls.append(("device", function))
+        return on_device(function, x, request)
+
+    def recorded_run(function, *args):
+        calls.append(("c", function))
+        return run(function, *args)
+
+    monkeypatch.setattr(torch_backend, "_uses_c_core", lambda x: False)
+    monkeypatch.setattr(torch_backend, "_on_device", recorded_on_device)
+    monkeypatch.setattr(c_backend, "_run", recorded_run)
+    return calls
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("axis", AXES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_device_path_agrees_with_the_c_core(device_path, function, axis, dtype):
+    data = awkward_data(seed=1, dtype=dtype)
+    for temperature in TEMPERATURES if function != "logsumexp" else [1.0]:
+        kwargs = kwargs_for(function, temperature)
+        expected = c_reference(function, data, axis=axis, **kwargs)
+        device_path.clear()
+        result = call(function, torch.from_numpy(data), axis=axis, **kwargs)
+        assert device_path == [("device", function)]
+        assert result.dtype == torch.from_numpy(data).dtype and result.device.type == "cpu"
+        assert ulp_distance(result.numpy(), expected).max() <= 1, (temperature, axis)
+
+
+def test_the_device_path_computes_on_the_tensors_device(monkeypatch):
+    # Every array the generic method makes lives where x does: it is given
+    # x's namespace and allocates with x's device (checked on the meta
+    # device, where no value is ever computed).
+    monkeypatch.setattr(torch_backend, "_uses_c_core", lambda x: False)
+    x = torch.empty(3, 4, dtype=torch.float32, device="meta")
+    for function in FUNCTIONS:
+        result = torch_backend._forward(
+            function,
+            x,
+            Request(x=x, xp=array_api_compat.array_namespace(x), axes=(1,), temperature=0.5),
+        )
+        assert result.device.type == "meta" and result.dtype == torch.float32
+
+
+def test_the_device_path_is_differentiable(device_path):
+    x = torch.randn(3, 4, 5, dtype=torch.float64, requires_grad=True)
+    for function in FUNCTIONS:
+        kwargs = kwargs_for(function, 0.37)
+        assert torch.autograd.gradcheck(
+            lambda t, f=function, k=kwargs: call(f, t, axis=(0, 2), **k), x
+        )
+    assert {path for path, _ in device_path} == {"device"}
+    assert {function for _, function in device_path} == set(FUNCTIONS)
+
+
+# ---- autograd ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("function", NORMALIZERS)
+@pytest.mark.parametrize("temperature", [1.0, 0.37, 6.5])
+@pytest.mark.parametrize("axis", [-1, 0, (0, 2)])
+def test_gradcheck_softmax_and_log_softmax(function, temperature, axis):
+    x = torch.randn(3, 4, 5, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(
+        lambda t: call(function, t, axis=axis, temperature=temperature), x
+    )
+
+
+@pytest.mark.parametrize("keepdims", [True, False])
+@pytest.mark.parametrize("axis", [-1, 0, (0, 2), None])
+def test_gradcheck_logsumexp(keepdims, axis):
+    x = torch.randn(3, 4, 5, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(
+        lambda t: pysoftmax.logsumexp(t, axis=axis, keepdims=keepdims), x
+    )
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_gradgradcheck(function):
+    # The backward pass is written in torch operations on saved outputs, so
+    # it is differentiable too.
+    x = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
+    kwargs = kwargs_for(function, 0.37)
+    assert torch.autograd.gradgradcheck(lambda t: call(function, t, axis=0, **kwargs), x)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_gradients_match_torchs_own(function):
+    # Another independent reference: torch's autograd through its own functions.
+    data = torch.randn(4, 6, dtype=torch.float64) * 5.0
+    weights = torch.randn(4, 6, dtype=torch.float64)
+    temperature = 1.0 if function == "logsumexp" else 2.5
+    ours = data.clone().requires_grad_()
+    theirs = data.clone().requires_grad_()
+    kwargs = kwargs_for(function, temperature)
+    y_ours = call(function, ours, axis=1, **kwargs)
+    if function == "logsumexp":
+        y_theirs = torch.logsumexp(theirs, dim=1)
+    else:
+        y_theirs = getattr(torch, function)(theirs / temperature, dim=1)
+    w = weights if function != "logsumexp" else weights[:, 0]
+    (y_ours * w).sum().backward()
+    (y_theirs * w).sum().backward()
+    torch.testing.assert_close(ours.grad, theirs.grad, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("function", NORMALIZERS)
+@pytest.mark.parametrize("temperature", [0.0, math.inf])
+def test_the_limits_have_zero_gradient(function, temperature):
+    x = torch.tensor([[1.0, 3.0, 3.0, -math.inf], [0.0, 2.0, -1.0, 5.0]], requires_grad=True)
+    y = call(function, x, temperature=temperature)
+    assert y.requires_grad
+    (y * torch.arange(1.0, 5.0)).sum().backward()
+    torch.testing.assert_close(x.grad, torch.zeros_like(x), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_requires_grad_follows_the_input(function):
+    x = torch.randn(2, 3)
+    assert not call(function, x).requires_grad
+    x.requires_grad_()
+    assert call(function, x).requires_grad
+    with torch.no_grad():
+        assert not call(function, x).requires_grad
+    with torch.inference_mode():
+        assert not call(function, x).requires_grad
+    zero_d = torch.tensor(1.5, requires_grad=True)
+    result = call(function, zero_d)
+    assert result.shape == () and result.requires_grad
+    result.backward()
+    assert zero_d.grad is not None and zero_d.grad.item() == (1.0 if function == "logsumexp" else 0)
+
+
+def test_leaf_gradients_flow_through_a_model():
+    layer = torch.nn.Linear(5, 4, dtype=torch.float64)
+    x = torch.randn(3, 5, dtype=torch.float64)
+    target = torch.tensor([0, 3, 1])
+    loss = -pysoftmax.log_softmax(layer(x)).gather(1, target[:, None]).mean()
+    loss.backward()
+    reference = torch.nn.functional.cross_entropy(layer(x), target)
+    expected = torch.autograd.grad(reference, layer.weight)[0]
+    torch.testing.assert_close(loss, reference, rtol=1e-14, atol=0)
+    torch.testing.assert_close(layer.weight.grad, expected, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_inputs_get_gradients_in_their_dtype(function, dtype):
+    data = torch.randn(3, 8) * 4
+    half = data.to(dtype).requires_grad_()
+    single = data.to(dtype).float().requires_grad_()
+    kwargs = kwargs_for(function, 0.5)
+    y_half = call(function, half, **kwargs)
+    y_single = call(function, single, **kwargs)
+    assert y_half.dtype == dtype and y_half.requires_grad
+    # computed in float32 and rounded once
+    torch.testing.assert_close(y_half, y_single.to(dtype), rtol=0, atol=0)
+    weights = torch.linspace(-1, 2, 8) if function != "logsumexp" else torch.linspace(-1, 2, 3)
+    (y_half * weights.to(dtype)).sum().backward()
+    (y_single * weights.to(dtype).float()).sum().backward()
+    assert half.grad is not None and half.grad.dtype == dtype
+    torch.testing.assert_close(half.grad, single.grad.to(dtype), rtol=0, atol=0)
+
+
+# ---- dtypes, shapes and devices ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64])
+def test_dtype_and_device_follow_the_input(function, dtype):
+    x = torch.randn(2, 3, 4).to(dtype)
+    result = call(function, x, axis=1)
+    assert result.dtype == dtype and result.device == x.device
+    assert result.shape == ((2, 4) if function == "logsumexp" else (2, 3, 4))
+    # float16 and bfloat16: computed in float32 (by the C core), rounded once
+    compute = x.numpy() if dtype in (torch.float32, torch.float64) else x.float().numpy()
+    expected = torch.from_numpy(c_reference(function, compute, axis=1)).to(dtype)
+    torch.testing.assert_close(result, expected, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("default", [torch.float32, torch.float64])
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_integer_tensors_give_the_default_float(function, default):
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(default)
+    try:
+        result = call(function, torch.tensor([[1, 2, 3], [-4, 0, 9]]))
+    finally:
+        torch.set_default_dtype(previous)
+    assert result.dtype == default
+    numpy_dtype = np.float32 if default == torch.float32 else np.float64
+    expected = c_reference(function, np.array([[1, 2, 3], [-4, 0, 9]], dtype=numpy_dtype))
+    np.testing.assert_array_equal(result.numpy(), expected)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_keepdims_and_axes(function):
+    x = torch.randn(2, 3, 4, dtype=torch.float64)
+    for axis in [0, 1, -1, (0, 2), (2, 0), None]:
+        result = call(function, x, axis=axis)
+        expected = c_reference(function, x.numpy(), axis=axis)
+        np.testing.assert_array_equal(result.numpy(), expected)
+    if function == "logsumexp":
+        kept = pysoftmax.logsumexp(x, axis=(0, 2), keepdims=True)
+        assert kept.shape == (1, 3, 1)
