@@ -21,15 +21,24 @@ class TestedBackend:
     id: str
     backend: str
     library: str  # the module that makes the input arrays
+    chunks_per_axis: int | None = None  # dask: split every axis in this many chunks
 
     def module(self) -> Any:
         """The array library, or raise ImportError."""
-        return importlib.import_module(self.library)
+        module = importlib.import_module(self.library)
+        if self.library == "jax.numpy":  # float64 inputs need JAX's 64-bit mode
+            import jax
+
+            jax.config.update("jax_enable_x64", True)
+        return module
 
     def asarray(self, values: Any, dtype: Any = np.float64) -> Any:
         """``values`` as an array of this library, of numpy dtype ``dtype``."""
         array = np.asarray(values, dtype=dtype)
         module = self.module()
+        if self.chunks_per_axis is not None:
+            chunks = tuple(max(1, -(-d // self.chunks_per_axis)) for d in array.shape)
+            return module.from_array(array, chunks=chunks)
         return array if module is np else module.asarray(array)
 
     def asarray_exact(self, values: np.ndarray) -> Any:
@@ -41,6 +50,8 @@ class TestedBackend:
         """A result back in numpy (zero-copy where the library allows)."""
         if isinstance(array, np.ndarray | np.generic):
             return np.asarray(array)
+        if hasattr(array, "compute"):  # dask: this is where the graph runs
+            return np.asarray(array.compute())
         return np.from_dlpack(array)
 
     def missing(self) -> str | None:
@@ -63,4 +74,7 @@ TESTED_BACKENDS = (
     TestedBackend("array_api-numpy", "array_api", "numpy"),
     TestedBackend("array_api-torch", "array_api", "torch"),
     TestedBackend("torch", "torch", "torch"),
+    TestedBackend("jax", "jax", "jax.numpy"),
+    TestedBackend("dask", "dask", "dask.array"),
+    TestedBackend("dask-chunked", "dask", "dask.array", chunks_per_axis=3),
 )

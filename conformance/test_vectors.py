@@ -39,7 +39,8 @@ def test_the_vectors_cover_what_the_suite_promises():
 def test_the_report_runs_and_our_backends_meet_the_bound(capsys):
     from conformance import report
 
-    assert report.main(["--no-references"]) == 0
+    # One backend: test_golden_vector already holds every backend to the bound.
+    assert report.main(["--no-references", "--backend", "c"]) == 0
     table = capsys.readouterr().out
     assert "| c | softmax | float64 |" in table
     assert "**no**" not in table

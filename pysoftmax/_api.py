@@ -157,14 +157,12 @@ def _compute(
     zero_dimensional = x.ndim == 0
     if zero_dimensional:
         x = xp.reshape(x, (1,))
-    device = array_api_compat.device(x)
     if math.prod(x.shape[a] for a in axes) == 0:
-        # Empty rows: softmax is empty, logsumexp of nothing is -inf.
+        # Empty rows: softmax is empty, logsumexp of nothing is -inf.  Both are
+        # built from x, so that autograd and lazy graphs stay connected to it.
+        result = xp.astype(x, result_dtype)
         if function == "logsumexp":
-            shape = tuple(1 if a in axes else s for a, s in enumerate(x.shape))
-            result = xp.full(shape, -math.inf, dtype=result_dtype, device=device)
-        else:
-            result = xp.zeros(x.shape, dtype=result_dtype, device=device)
+            result = xp.sum(result, axis=axes, keepdims=True) - math.inf
     else:
         if x.dtype != compute_dtype:
             x = xp.astype(x, compute_dtype)

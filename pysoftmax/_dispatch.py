@@ -32,6 +32,7 @@ ENVIRONMENT_VARIABLE = "PYSOFTMAX_BACKEND"
 _BUILTIN_BACKENDS = {
     "c": "pysoftmax._backends.c",
     "torch": "pysoftmax._backends.torch",
+    "jax": "pysoftmax._backends.jax",
     "dask": "pysoftmax._backends.dask",
     "array_api": "pysoftmax._backends.array_api",
 }

@@ -354,7 +354,23 @@ def test_numpy_bfloat16_computes_in_float32():
     np.testing.assert_array_equal(result, expected)
 
 
-def test_jax_arrays_are_refused_with_the_reason():
+def test_the_array_api_backend_refuses_jax_arrays_with_the_reason():
     jnp = pytest.importorskip("jax.numpy")
-    with pytest.raises(TypeError, match="JAX arrays are not supported yet"):
-        pysoftmax.softmax(jnp.asarray([1.0, 2.0]))
+    with pytest.raises(TypeError, match="XLA flushes subnormals"):
+        pysoftmax.softmax(jnp.asarray([1.0, 2.0]), backend="array_api")
+
+
+def test_flush_to_zero_mode_does_not_reach_the_kernels():
+    torch = pytest.importorskip("torch")
+    if not torch.set_flush_denormal(True):
+        pytest.skip("this processor has no flush-to-zero mode")
+    try:
+        tiny = np.array([5e-324])
+        assert (tiny * 1.0)[0] == 0.0  # the mode is on for this thread
+        result = pysoftmax.softmax(np.array([0.0, -740.0, -745.0]))
+        # Subnormal outputs survive (read as bits: with DAZ on, a subnormal compares as 0).
+        expected = np.array([1.0, 4.2e-322, 4.9e-324])
+        np.testing.assert_array_equal(result.view(np.uint64), expected.view(np.uint64))
+        assert (tiny * 1.0)[0] == 0.0  # and the caller's mode is back
+    finally:
+        torch.set_flush_denormal(False)
