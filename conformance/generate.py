@@ -134,7 +134,8 @@ def hex_value(value: float) -> str:
     return float.hex(value)
 
 
-def _symbolic_value(text: str) -> mpmath.mpf:
+def symbolic_value(text: str) -> mpmath.mpf:
+    """The exact value a table entry names: nan, inf, a decimal, 1/k, -log(k) or log(k)."""
     fraction = re.fullmatch(r"1/(\d+)", text)
     if fraction:
         return mpmath.mpf(1) / int(fraction.group(1))
@@ -158,7 +159,7 @@ def expected(case: Case) -> tuple[list[float], list[float] | None]:
     """Return the case's expected outputs (row-major) and, for logsumexp, the error scales."""
     if case.symbolic is not None:
         return [
-            reference.round_to_dtype(_symbolic_value(t), case.dtype) for t in case.symbolic
+            reference.round_to_dtype(symbolic_value(t), case.dtype) for t in case.symbolic
         ], None
     values = np.asarray(
         case.values if case.recipe is None else recipe_values(*case.recipe, math.prod(case.shape)),
@@ -255,27 +256,12 @@ def random_cases() -> Iterator[Case]:
                     temperature_value = (
                         None if function == "logsumexp" else as_dtype(temperature, dtype)
                     )
+                    case = Case(name, function, dtype, (length,), (-1,), temperature_value)
                     if length >= 4097:
-                        seed = generator.next()
-                        yield Case(
-                            name,
-                            function,
-                            dtype,
-                            (length,),
-                            (-1,),
-                            temperature_value,
-                            recipe=(seed, -20.0, 20.0),
-                        )
+                        case.recipe = (generator.next(), -20.0, 20.0)
                     else:
-                        yield Case(
-                            name,
-                            function,
-                            dtype,
-                            (length,),
-                            (-1,),
-                            temperature_value,
-                            random_row(generator, kind, length),
-                        )
+                        case.values = random_row(generator, kind, length)
+                    yield case
             # Several rows at once, and axes other than the last.
             for shape, axis in (
                 ((5, 7), (-1,)),

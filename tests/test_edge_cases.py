@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from importlib import resources
 
 import mpmath
@@ -13,6 +12,7 @@ import pytest
 
 import pysoftmax
 from conformance import reference
+from conformance.generate import symbolic_value
 
 TABLE = json.loads(resources.files("pysoftmax").joinpath("edge_cases.json").read_text())
 CASES = [
@@ -22,20 +22,8 @@ CASES = [
 ]
 
 
-def expected_value(text: str) -> mpmath.mpf:
-    """The exact value a table entry names: nan, inf, a decimal, 1/k, -log(k) or log(k)."""
-    fraction = re.fullmatch(r"1/(\d+)", text)
-    if fraction:
-        return mpmath.mpf(1) / int(fraction.group(1))
-    logarithm = re.fullmatch(r"(-?)log\((\d+)\)", text)
-    if logarithm:
-        value = mpmath.log(int(logarithm.group(2)))
-        return -value if logarithm.group(1) else value
-    return mpmath.mpf(text)
-
-
 def assert_matches(computed: float, text: str, dtype: type) -> None:
-    exact = expected_value(text)
+    exact = symbolic_value(text)
     if mpmath.isnan(exact):
         assert math.isnan(computed), (computed, text)
         return
