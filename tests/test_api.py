@@ -374,3 +374,21 @@ def test_flush_to_zero_mode_does_not_reach_the_kernels():
         assert (tiny * 1.0)[0] == 0.0  # and the caller's mode is back
     finally:
         torch.set_flush_denormal(False)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_the_c_core_reads_a_numpy_view_in_place(function, monkeypatch):
+    from pysoftmax._backends import c
+
+    received = []
+    original = c._run
+    monkeypatch.setattr(
+        c,
+        "_run",
+        lambda name, matrix, *rest: received.append(matrix) or original(name, matrix, *rest),
+    )
+    base = np.random.default_rng(12).normal(size=(6, 9))
+    view = base[2:5]  # rows of a larger array: a view, still C-contiguous
+    result = getattr(pysoftmax, function)(view)
+    assert np.shares_memory(received[0], base) and received[0].ctypes.data == view.ctypes.data
+    np.testing.assert_array_equal(result, getattr(pysoftmax, function)(view.copy()))
