@@ -392,3 +392,32 @@ def test_the_c_core_reads_a_numpy_view_in_place(function, monkeypatch):
     result = getattr(pysoftmax, function)(view)
     assert np.shares_memory(received[0], base) and received[0].ctypes.data == view.ctypes.data
     np.testing.assert_array_equal(result, getattr(pysoftmax, function)(view.copy()))
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+@pytest.mark.parametrize("layout", ["C", "F", "sliced", "reversed", "broadcast"])
+def test_the_c_core_reads_any_two_stride_layout_in_place(axis, layout, monkeypatch):
+    from pysoftmax._backends import c
+
+    data = np.random.default_rng(13).normal(size=(8, 12))
+    x = {
+        "C": data,
+        "F": np.asfortranarray(data),
+        "sliced": data[::2, 1::3],
+        "reversed": data[::-1, ::-2],
+        "broadcast": np.broadcast_to(data[0], (5, 12)),
+    }[layout]
+    expected = {f: getattr(pysoftmax, f)(np.ascontiguousarray(x), axis=axis) for f in FUNCTIONS}
+    received = []
+    original = c._run
+    monkeypatch.setattr(
+        c,
+        "_run",
+        lambda name, matrix, *rest: received.append(matrix) or original(name, matrix, *rest),
+    )
+    for function in FUNCTIONS:
+        np.testing.assert_array_equal(
+            getattr(pysoftmax, function)(x, axis=axis), expected[function]
+        )
+    assert len(received) == len(FUNCTIONS)
+    assert all(np.shares_memory(matrix, x) for matrix in received)

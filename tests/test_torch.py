@@ -169,11 +169,21 @@ def test_a_contiguous_tensor_reaches_the_c_core_without_a_copy(monkeypatch, func
     assert not np.shares_memory(output, x.numpy())
 
 
-def test_reducing_a_leading_axis_copies_once(monkeypatch):
-    # The converse, so that the test above can fail: here the rows are not contiguous.
+def test_reducing_a_leading_axis_reads_the_tensor_in_place_too(monkeypatch):
+    # Rows that are not contiguous reach the C core's strided entry points...
     seen = _spy_on_the_c_core(monkeypatch)
     x = torch.randn(4, 5, dtype=torch.float64)
     pysoftmax.softmax(x, axis=0)
+    (_, matrix, _) = seen[0]
+    assert np.shares_memory(matrix, x.numpy()) and matrix.strides == (8, 40)
+
+
+def test_a_layout_without_two_strides_is_copied_once(monkeypatch):
+    # ...and the converse, so that the tests above can fail: the middle axis of a
+    # 3-D tensor leaves rows that no pair of strides describes.
+    seen = _spy_on_the_c_core(monkeypatch)
+    x = torch.randn(3, 4, 5, dtype=torch.float64)
+    pysoftmax.softmax(x, axis=1)
     (_, matrix, _) = seen[0]
     assert not np.shares_memory(matrix, x.numpy())
 

@@ -73,7 +73,8 @@ enum psm_status {
     PSM_E_NULL_POINTER = -1,    /* a pointer is NULL but its array is not empty */
     PSM_E_TEMPERATURE = -2,     /* temperature is negative or NaN */
     PSM_E_SIZE_OVERFLOW = -3,   /* rows * n * sizeof(element) exceeds PTRDIFF_MAX */
-    PSM_E_OVERLAP = -4          /* x and y overlap without being equal */
+    PSM_E_OVERLAP = -4,         /* x and y overlap without being equal */
+    PSM_E_STRIDE = -5           /* output strides make two outputs share an element */
 };
 
 /* Softmax of each row of x divided by `temperature` (1 for the plain softmax).
@@ -106,6 +107,39 @@ PSM_API
 int psm_logsumexp_f32(const float *x, float *out, size_t rows, size_t n);
 PSM_API
 int psm_logsumexp_f64(const double *x, double *out, size_t rows, size_t n);
+
+/* Strided variants, for rows that are not contiguous (a reduced axis that is
+ * not the last, a transposed or sliced array) without a copy.  Entry i of row
+ * r is x[r * x_row_stride + i * x_stride], and likewise for y; strides count
+ * elements, not bytes, and may be negative; an input stride may be 0.
+ * y may be x with the same strides (in place); any other overlap of the
+ * memory spans of x and y is PSM_E_OVERLAP.  Output strides under which two
+ * outputs would share an element are PSM_E_STRIDE.  A span that does not fit
+ * in PTRDIFF_MAX bytes is PSM_E_SIZE_OVERFLOW.  Otherwise the same rules,
+ * results and accuracy as the contiguous functions. */
+PSM_API
+int psm_softmax_strided_f32(const float *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride, float *y,
+                            ptrdiff_t y_row_stride, ptrdiff_t y_stride, size_t rows, size_t n,
+                            float temperature);
+PSM_API
+int psm_softmax_strided_f64(const double *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride, double *y,
+                            ptrdiff_t y_row_stride, ptrdiff_t y_stride, size_t rows, size_t n,
+                            double temperature);
+PSM_API
+int psm_log_softmax_strided_f32(const float *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                                float *y, ptrdiff_t y_row_stride, ptrdiff_t y_stride, size_t rows,
+                                size_t n, float temperature);
+PSM_API
+int psm_log_softmax_strided_f64(const double *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                                double *y, ptrdiff_t y_row_stride, ptrdiff_t y_stride, size_t rows,
+                                size_t n, double temperature);
+/* out[r * out_stride] = logsumexp of row r; out must not overlap x. */
+PSM_API
+int psm_logsumexp_strided_f32(const float *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                              float *out, ptrdiff_t out_stride, size_t rows, size_t n);
+PSM_API
+int psm_logsumexp_strided_f64(const double *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                              double *out, ptrdiff_t out_stride, size_t rows, size_t n);
 
 /* A static, human-readable message for a status; "unknown status" for any
  * value that is not a PSM status.  Never NULL. */

@@ -40,6 +40,83 @@ int psm_check_arrays(const void *input, const void *output, size_t rows, size_t 
     return PSM_OK;
 }
 
+/* The byte offsets of the lowest and highest element of a rows x n array with
+ * these strides, or 0 when that span does not fit in ptrdiff_t. */
+static int element_span(ptrdiff_t row_stride, ptrdiff_t stride, size_t rows, size_t n,
+                        size_t element_size, ptrdiff_t *low, ptrdiff_t *high)
+{
+    ptrdiff_t limit = PTRDIFF_MAX / (ptrdiff_t)element_size / 2;
+    ptrdiff_t extent[2];
+    ptrdiff_t strides[2];
+    size_t counts[2];
+    int k;
+    strides[0] = row_stride;
+    strides[1] = stride;
+    counts[0] = rows;
+    counts[1] = n;
+    *low = *high = 0;
+    for (k = 0; k < 2; k++) {
+        size_t steps = counts[k] == 0 ? 0 : counts[k] - 1;
+        ptrdiff_t magnitude;
+        if (strides[k] == PTRDIFF_MIN || steps > (size_t)limit)
+            return 0;
+        magnitude = strides[k] < 0 ? -strides[k] : strides[k];
+        if (magnitude != 0 && (ptrdiff_t)steps > limit / magnitude)
+            return 0;
+        extent[k] = (ptrdiff_t)steps * strides[k];
+        if (extent[k] < 0)
+            *low += extent[k];
+        else
+            *high += extent[k];
+    }
+    *low *= (ptrdiff_t)element_size;
+    *high = *high * (ptrdiff_t)element_size + (ptrdiff_t)element_size;
+    return 1;
+}
+
+/* Whether distinct (r, i) of a rows x n array reach distinct elements: one
+ * stride must step over the whole extent of the other. */
+static int elements_are_distinct(ptrdiff_t row_stride, ptrdiff_t stride, size_t rows, size_t n)
+{
+    size_t row_step = (size_t)(row_stride < 0 ? -row_stride : row_stride);
+    size_t step = (size_t)(stride < 0 ? -stride : stride);
+    if (rows <= 1)
+        return n <= 1 || step != 0;
+    if (n <= 1)
+        return row_step != 0;
+    if (row_step == 0 || step == 0)
+        return 0;
+    return row_step >= step * n || step >= row_step * rows;
+}
+
+int psm_check_strided(const void *input, ptrdiff_t input_row_stride, ptrdiff_t input_stride,
+                      const void *output, ptrdiff_t output_row_stride, ptrdiff_t output_stride,
+                      size_t rows, size_t n, size_t output_n, size_t element_size)
+{
+    ptrdiff_t in_low, in_high, out_low, out_high;
+    int input_empty = rows == 0 || n == 0, output_empty = rows == 0 || output_n == 0;
+    if (!element_span(input_row_stride, input_stride, rows, n, element_size, &in_low, &in_high) ||
+        !element_span(output_row_stride, output_stride, rows, output_n, element_size, &out_low,
+                      &out_high))
+        return PSM_E_SIZE_OVERFLOW;
+    if ((input == NULL && !input_empty) || (output == NULL && !output_empty))
+        return PSM_E_NULL_POINTER;
+    if (!output_empty && !elements_are_distinct(output_row_stride, output_stride, rows, output_n))
+        return PSM_E_STRIDE;
+    if (input_empty || output_empty)
+        return PSM_OK;
+    if (input == output && output_n == n && input_row_stride == output_row_stride &&
+        input_stride == output_stride)
+        return PSM_OK; /* in place: each entry is read before it is written */
+    {
+        /* Compared as integers: pointers into different objects may not be. */
+        intptr_t in_start = (intptr_t)input, out_start = (intptr_t)output;
+        if (in_start + in_low < out_start + out_high && out_start + out_low < in_start + in_high)
+            return PSM_E_OVERLAP;
+    }
+    return PSM_OK;
+}
+
 int psm_check_temperature(double temperature)
 {
     /* isnan first: an ordered comparison with NaN would raise FE_INVALID in

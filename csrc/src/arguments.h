@@ -16,6 +16,15 @@
 int psm_check_arrays(const void *input, const void *output, size_t rows, size_t n,
                      size_t output_per_row, size_t element_size);
 
+/* The strided functions' checks: PSM_E_SIZE_OVERFLOW if a span exceeds
+ * PTRDIFF_MAX bytes, PSM_E_NULL_POINTER, PSM_E_STRIDE if two outputs share an
+ * element, PSM_E_OVERLAP if the spans of input and output overlap (unless
+ * they are the same array with the same strides).  The output has `rows`
+ * rows of `output_n` entries (1 for logsumexp, with output_stride 0). */
+int psm_check_strided(const void *input, ptrdiff_t input_row_stride, ptrdiff_t input_stride,
+                      const void *output, ptrdiff_t output_row_stride, ptrdiff_t output_stride,
+                      size_t rows, size_t n, size_t output_n, size_t element_size);
+
 /* PSM_OK, or PSM_E_TEMPERATURE for a negative or NaN temperature. */
 int psm_check_temperature(double temperature);
 

@@ -19,6 +19,8 @@ const char *psm_strerror(int status)
         return "rows * n elements exceed the addressable size";
     case PSM_E_OVERLAP:
         return "output overlaps the input without being the same array";
+    case PSM_E_STRIDE:
+        return "output strides make two outputs share an element";
     default:
         return "unknown status";
     }

@@ -1,10 +1,11 @@
 """The C backend: numpy arrays on the CPU, computed by the C core through cffi.
 
-The reduced axes are moved last and the array is viewed as ``rows x n``;
-when that view is already C-contiguous, aligned and in native byte order
-(the reduced axes are the trailing ones of a C-contiguous array) the C core
-reads the caller's memory directly, otherwise one copy is made.  cffi
-releases the GIL for the duration of the call.
+The reduced axes are moved last and the array is viewed as ``rows x n``
+with two strides; whenever that view exists (any single reduced axis, a
+transposed or sliced array, reduced axes that collapse into one) and is
+aligned and in native byte order, the C core's strided entry points read the
+caller's memory directly; otherwise one copy is made.  cffi releases the GIL
+for the duration of the call.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ except ImportError as error:  # the extension was not built
 NAME = "c"
 DESCRIPTION = "numpy arrays on the CPU, through the C core (cffi)"
 
-_C_TYPES = {np.dtype(np.float32): "float[]", np.dtype(np.float64): "double[]"}
+_C_TYPES = {np.dtype(np.float32): "float *", np.dtype(np.float64): "double *"}
 
 
 def availability() -> tuple[bool, str]:
@@ -51,14 +52,24 @@ def check_status(status: int) -> None:
 
 
 def _as_rows(x: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, tuple[int, ...]]:
-    """Return ``x`` as a C-contiguous, aligned, native ``rows x n`` matrix, and its moved shape."""
+    """Return ``x`` as a ``rows x n`` matrix the C core can read, and its moved shape.
+
+    A view of ``x`` whenever its layout allows one (any two strides that are
+    whole elements, aligned, native byte order): the strided entry points
+    read it in place.  Otherwise, one C-contiguous, aligned, native copy.
+    """
     kept = x.ndim - len(axes)
     moved = np.moveaxis(x, axes, tuple(range(kept, x.ndim)))
     rows = math.prod(moved.shape[:kept])
     n = math.prod(moved.shape[kept:])
-    matrix = np.require(
-        moved.reshape(rows, n), dtype=moved.dtype.newbyteorder("="), requirements=["C", "A"]
+    matrix = moved.reshape(rows, n)  # a view when the axes collapse, else a copy
+    readable = (
+        matrix.dtype.isnative
+        and matrix.flags.aligned
+        and all(stride % matrix.itemsize == 0 for stride in matrix.strides)
     )
+    if not readable:
+        matrix = np.require(matrix, dtype=matrix.dtype.newbyteorder("="), requirements=["C", "A"])
     return matrix, moved.shape
 
 
@@ -67,14 +78,28 @@ def _restore(values: np.ndarray, moved_shape: tuple[int, ...], axes: tuple[int, 
     return np.moveaxis(values.reshape(moved_shape), tuple(range(kept, len(moved_shape))), axes)
 
 
+def _pointer(array: np.ndarray) -> Any:
+    """Return the address of ``array[0, ...]`` as a C pointer of its element type."""
+    return _core.ffi.cast(_C_TYPES[array.dtype], array.__array_interface__["data"][0])
+
+
+def _element_strides(array: np.ndarray) -> list[int]:
+    return [stride // array.itemsize for stride in array.strides]
+
+
 def _run(function: str, matrix: np.ndarray, result: np.ndarray, *temperature: float) -> None:
-    """Call ``psm_<function>_<f32|f64>`` on a matrix and its output buffer."""
-    c_type = _C_TYPES[matrix.dtype]
+    """Call ``psm_<function>_strided_<f32|f64>`` on a matrix and its output buffer.
+
+    The caller keeps both arrays alive during the call; the C core checks
+    every size, stride and overlap again.
+    """
     suffix = "f32" if matrix.dtype == np.float32 else "f64"
     check_status(
-        getattr(_core.lib, f"psm_{function}_{suffix}")(
-            _core.ffi.from_buffer(c_type, matrix),
-            _core.ffi.from_buffer(c_type, result, require_writable=True),
+        getattr(_core.lib, f"psm_{function}_strided_{suffix}")(
+            _pointer(matrix),
+            *_element_strides(matrix),
+            _pointer(result),
+            *_element_strides(result),
             matrix.shape[0],
             matrix.shape[1],
             *temperature,
