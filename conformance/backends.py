@@ -22,6 +22,7 @@ class TestedBackend:
     backend: str
     library: str  # the module that makes the input arrays
     chunks_per_axis: int | None = None  # dask: split every axis in this many chunks
+    device: str | None = None  # torch: where the input tensors are made ("cuda")
 
     def module(self) -> Any:
         """The array library, or raise ImportError."""
@@ -39,6 +40,8 @@ class TestedBackend:
         if self.chunks_per_axis is not None:
             chunks = tuple(max(1, -(-d // self.chunks_per_axis)) for d in array.shape)
             return module.from_array(array, chunks=chunks)
+        if self.device is not None:
+            return module.asarray(array, device=self.device)
         return array if module is np else module.asarray(array)
 
     def asarray_exact(self, values: np.ndarray) -> Any:
@@ -52,14 +55,25 @@ class TestedBackend:
             return np.asarray(array)
         if hasattr(array, "compute"):  # dask: this is where the graph runs
             return np.asarray(array.compute())
+        if hasattr(array, "get"):  # cupy: a copy from the GPU
+            return np.asarray(array.get())
+        if hasattr(array, "cpu"):  # torch, on any device
+            array = array.detach().cpu()
         return np.from_dlpack(array)
 
     def missing(self) -> str | None:
         """Why this entry cannot run here, or None."""
         try:
-            self.module()
+            module = self.module()
         except ImportError as error:
             return f"{self.library} is not installed ({error})"
+        if self.device == "cuda" and not module.cuda.is_available():
+            return "no CUDA device on this machine"
+        if self.library == "cupy":
+            try:
+                module.cuda.runtime.getDeviceCount()
+            except Exception as error:  # CuPy raises its own CUDA errors without a GPU
+                return f"cupy cannot reach a GPU ({error})"
         import pysoftmax
 
         for info in pysoftmax.backends():
@@ -74,6 +88,8 @@ TESTED_BACKENDS = (
     TestedBackend("array_api-numpy", "array_api", "numpy"),
     TestedBackend("array_api-torch", "array_api", "torch"),
     TestedBackend("torch", "torch", "torch"),
+    TestedBackend("torch-cuda", "torch", "torch", device="cuda"),
+    TestedBackend("array_api-cupy", "array_api", "cupy"),
     TestedBackend("jax", "jax", "jax.numpy"),
     TestedBackend("dask", "dask", "dask.array"),
     TestedBackend("dask-chunked", "dask", "dask.array", chunks_per_axis=3),

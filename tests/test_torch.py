@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import pysoftmax
+from conformance import reference
 from pysoftmax._request import Request
 
 torch = pytest.importorskip("torch")
@@ -446,3 +447,17 @@ def test_keepdims_and_axes(function):
     if function == "logsumexp":
         kept = pysoftmax.logsumexp(x, axis=(0, 2), keepdims=True)
         assert kept.shape == (1, 3, 1)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
+@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("axis", [-1, 0, (0, 2)])
+def test_cuda_tensors_stay_on_the_device_and_gradcheck(function, axis):
+    x = torch.randn(3, 4, 5, dtype=torch.float64, device="cuda", requires_grad=True)
+    kwargs = kwargs_for(function, 0.37)
+    result = call(function, x, axis=axis, **kwargs)
+    assert result.device == x.device and result.requires_grad
+    expected = c_reference(function, x.detach().cpu().numpy(), axis=axis, **kwargs)
+    for got, want in zip(result.detach().cpu().numpy().ravel(), expected.ravel(), strict=True):
+        assert reference.ulp_distance(float(got), float(want), np.float64) <= 1
+    assert torch.autograd.gradcheck(lambda t: call(function, t, axis=axis, **kwargs), x)
