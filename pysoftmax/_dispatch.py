@@ -77,6 +77,7 @@ def _registry() -> dict[str, str]:
     return {**registry, **plugin_modules, "array_api": fallback}
 
 
+@functools.cache  # every call goes through select(): import and check each module once
 def _load(name: str, path: str) -> tuple[ModuleType | None, str]:
     """Import the backend module; return it, or None and why it cannot be loaded."""
     try:

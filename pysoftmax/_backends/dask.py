@@ -55,41 +55,35 @@ def _round_to(dtype: Any) -> Any:
     return round_block
 
 
-def _normalize(request: Request, function: str) -> Any:
+def _compute(request: Request, function: str) -> Any:
+    """Compute ``function`` of the Dask array lazily: blockwise when rows are whole blocks."""
     import pysoftmax
 
     x = request.x
-    if _rows_are_whole_blocks(x, request.axes):
-        apply = getattr(pysoftmax, function)
-        return x.map_blocks(
-            lambda block: apply(block, axis=request.axes, temperature=request.temperature),
-            dtype=x.dtype,
-        )
-    result = getattr(array_api, function)(request)
-    return result.map_blocks(_round_to(x.dtype), dtype=x.dtype)
+    if not _rows_are_whole_blocks(x, request.axes):
+        result = getattr(array_api, function)(request)
+        return result.map_blocks(_round_to(x.dtype), dtype=x.dtype)
+    if function == "logsumexp":  # keeps the reduced axes, with size 1
+        kwargs: dict[str, Any] = {"keepdims": True}
+        chunks = tuple((1,) if axis in request.axes else c for axis, c in enumerate(x.chunks))
+    else:
+        kwargs, chunks = {"temperature": request.temperature}, x.chunks
+    apply = getattr(pysoftmax, function)
+    return x.map_blocks(
+        lambda block: apply(block, axis=request.axes, **kwargs), chunks=chunks, dtype=x.dtype
+    )
 
 
 def softmax(request: Request) -> Any:
     """Softmax of the Dask array ``request.x``, lazily."""
-    return _normalize(request, "softmax")
+    return _compute(request, "softmax")
 
 
 def log_softmax(request: Request) -> Any:
     """Log-softmax of the Dask array ``request.x``, lazily."""
-    return _normalize(request, "log_softmax")
+    return _compute(request, "log_softmax")
 
 
 def logsumexp(request: Request) -> Any:
     """Logsumexp of the Dask array ``request.x``, lazily, keeping the reduced axes."""
-    import pysoftmax
-
-    x = request.x
-    if _rows_are_whole_blocks(x, request.axes):
-        chunks = tuple((1,) if axis in request.axes else c for axis, c in enumerate(x.chunks))
-        return x.map_blocks(
-            lambda block: pysoftmax.logsumexp(block, axis=request.axes, keepdims=True),
-            chunks=chunks,
-            dtype=x.dtype,
-        )
-    result = array_api.logsumexp(request)
-    return result.map_blocks(_round_to(x.dtype), dtype=x.dtype)
+    return _compute(request, "logsumexp")
