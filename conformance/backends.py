@@ -89,6 +89,7 @@ TESTED_BACKENDS = (
     TestedBackend("array_api-torch", "array_api", "torch"),
     TestedBackend("torch", "torch", "torch"),
     TestedBackend("torch-cuda", "torch", "torch", device="cuda"),
+    TestedBackend("cupy", "cupy", "cupy"),
     TestedBackend("array_api-cupy", "array_api", "cupy"),
     TestedBackend("jax", "jax", "jax.numpy"),
     TestedBackend("dask", "dask", "dask.array"),

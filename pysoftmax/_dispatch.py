@@ -33,6 +33,7 @@ _BUILTIN_BACKENDS = {
     "c": "pysoftmax._backends.c",
     "torch": "pysoftmax._backends.torch",
     "jax": "pysoftmax._backends.jax",
+    "cupy": "pysoftmax._backends.cupy",
     "dask": "pysoftmax._backends.dask",
     "array_api": "pysoftmax._backends.array_api",
 }

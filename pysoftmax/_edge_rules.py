@@ -126,6 +126,8 @@ def c_header() -> str:
         "#ifndef PSM_EDGE_RULES_H",
         "#define PSM_EDGE_RULES_H",
         "",
+        '#include "portability.h"',
+        "",
         *enum("psm_condition", "psm_when", vocabulary["applies_when"]),
         *enum("psm_selection", "psm_selects", vocabulary["selects"]),
         *enum("psm_value", "psm_value", [*vocabulary["values"], "none"]),
@@ -138,7 +140,7 @@ def c_header() -> str:
         "} psm_edge_rule;",
         "",
         "/* In order of precedence: the first rule that holds decides the row. */",
-        "static const psm_edge_rule psm_edge_rules[] = {",
+        "PSM_TABLE psm_edge_rule psm_edge_rules[] = {",
     ]
     for rule in RULES:
         values = [*rule.softmax, *rule.log_softmax, rule.logsumexp or "none"]

@@ -15,8 +15,7 @@
 #ifndef PSM_DOUBLE_DOUBLE_H
 #define PSM_DOUBLE_DOUBLE_H
 
-#include <float.h>
-#include <math.h>
+#include "portability.h"
 
 #if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD != 0 && FLT_EVAL_METHOD != -1
 #error "pysoftmax needs FLT_EVAL_METHOD == 0 (on 32-bit x86, build with SSE2 math)"
@@ -28,7 +27,7 @@ typedef struct {
 } psm_dd;
 
 /* a + b exactly, for any a, b (Knuth's TwoSum). */
-static inline psm_dd psm_two_sum(double a, double b)
+PSM_INTERNAL psm_dd psm_two_sum(double a, double b)
 {
     psm_dd r;
     double b_virtual;
@@ -39,7 +38,7 @@ static inline psm_dd psm_two_sum(double a, double b)
 }
 
 /* a + b exactly, when |a| >= |b| or a == 0 (Dekker's Fast2Sum). */
-static inline psm_dd psm_fast_two_sum(double a, double b)
+PSM_INTERNAL psm_dd psm_fast_two_sum(double a, double b)
 {
     psm_dd r;
     r.hi = a + b;
@@ -48,11 +47,11 @@ static inline psm_dd psm_fast_two_sum(double a, double b)
 }
 
 /* a * b exactly (barring underflow), for |a|, |b| < 2^995. */
-static inline psm_dd psm_two_product(double a, double b)
+PSM_INTERNAL psm_dd psm_two_product(double a, double b)
 {
     psm_dd r;
     r.hi = a * b;
-#if defined(FP_FAST_FMA)
+#if defined(PSM_HAS_FAST_FMA)
     r.lo = fma(a, b, -r.hi);
 #else
     {
@@ -70,7 +69,7 @@ static inline psm_dd psm_two_product(double a, double b)
 
 /* (a.hi + a.lo) / b, to about 2^-104 relative; b finite and non-zero, the
  * quotient finite and below 2^995 in magnitude (callers check). */
-static inline psm_dd psm_dd_div(psm_dd a, double b)
+PSM_INTERNAL psm_dd psm_dd_div(psm_dd a, double b)
 {
     double q = a.hi / b;
     psm_dd p = psm_two_product(q, b);
@@ -88,7 +87,7 @@ typedef struct {
 } psm_scaled_dd;
 
 /* 2^k for -1022 <= k <= 1023, exactly. */
-static inline double psm_pow2(int k)
+PSM_INTERNAL double psm_pow2(int k)
 {
     return ldexp(1.0, k);
 }
@@ -100,11 +99,11 @@ static inline double psm_pow2(int k)
  * exp(r) = 1 + r + p(r) with p the Taylor tail to r^14/14!: the first
  * omitted term is below 1e-19, and p is small enough (<= 0.07) that its
  * rounding errors only reach 2^-56 of the result. */
-static inline psm_scaled_dd psm_exp_dd(psm_dd z)
+PSM_INTERNAL psm_scaled_dd psm_exp_dd(psm_dd z)
 {
-    static const double inv_ln2 = 1.4426950408889634;
-    static const double ln2_hi = 6.93147180369123816490e-01; /* 0x3fe62e42fee00000 */
-    static const double ln2_lo = 1.90821492927058770002e-10; /* 0x3dea39ef35793c76 */
+    const double inv_ln2 = 1.4426950408889634;
+    const double ln2_hi = 6.93147180369123816490e-01; /* 0x3fe62e42fee00000 */
+    const double ln2_lo = 1.90821492927058770002e-10; /* 0x3dea39ef35793c76 */
     psm_scaled_dd e;
     psm_dd r, one_plus_r;
     double k = floor(z.hi * inv_ln2 + 0.5);
@@ -138,7 +137,7 @@ static inline psm_scaled_dd psm_exp_dd(psm_dd z)
 /* value * 2^exponent with a single rounding, for value in [2^-70, 2] and
  * exponent in [-1160, 60]: results in the subnormal range are rounded once,
  * by the last multiplication, never twice. */
-static inline double psm_scale(double value, int exponent)
+PSM_INTERNAL double psm_scale(double value, int exponent)
 {
     if (exponent >= -1022)
         return value * psm_pow2(exponent);

@@ -6,6 +6,8 @@
 #ifndef PSM_EDGE_RULES_H
 #define PSM_EDGE_RULES_H
 
+#include "portability.h"
+
 typedef enum {
     PSM_WHEN_ROW_HAS_NAN,
     PSM_WHEN_MAX_IS_NEGATIVE_INFINITY,
@@ -39,7 +41,7 @@ typedef struct {
 } psm_edge_rule;
 
 /* In order of precedence: the first rule that holds decides the row. */
-static const psm_edge_rule psm_edge_rules[] = {
+PSM_TABLE psm_edge_rule psm_edge_rules[] = {
     /* nan */
     {PSM_WHEN_ROW_HAS_NAN, PSM_SELECTS_ALL, PSM_VALUE_NAN, PSM_VALUE_NAN, PSM_VALUE_NAN, PSM_VALUE_NAN, PSM_VALUE_NAN},
     /* all_negative_infinity */

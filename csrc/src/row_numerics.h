@@ -17,8 +17,6 @@
 #ifndef PSM_ROW_NUMERICS_H
 #define PSM_ROW_NUMERICS_H
 
-#include <stddef.h>
-
 #include "double_double.h"
 #include "edge_rules.h"
 
@@ -35,7 +33,7 @@ typedef struct {
     int has_nan;
 } psm_row_scan;
 
-static inline psm_row_scan psm_scan_start(void)
+PSM_INTERNAL psm_row_scan psm_scan_start(void)
 {
     psm_row_scan scan;
     scan.max = -INFINITY;
@@ -46,7 +44,7 @@ static inline psm_row_scan psm_scan_start(void)
     return scan;
 }
 
-static inline void psm_scan_push(psm_row_scan *scan, double value, size_t index)
+PSM_INTERNAL void psm_scan_push(psm_row_scan *scan, double value, size_t index)
 {
     if (value > scan->max) {
         scan->max = value;
@@ -61,7 +59,28 @@ static inline void psm_scan_push(psm_row_scan *scan, double value, size_t index)
         scan->count_neg_inf++;
 }
 
-static inline int psm_condition_holds(psm_condition condition, const psm_row_scan *scan,
+/* The scan of a row from the scans of two disjoint parts of it, in either
+ * order (for rows split across threads): argmax stays the first index. */
+PSM_INTERNAL psm_row_scan psm_scan_merge(psm_row_scan a, psm_row_scan b)
+{
+    psm_row_scan scan = a;
+    scan.count_neg_inf += b.count_neg_inf;
+    scan.has_nan |= b.has_nan;
+    if (b.count_max == 0) /* b saw no number: nothing, or only NaN */
+        return scan;
+    if (a.count_max == 0 || b.max > a.max) {
+        scan.max = b.max;
+        scan.argmax = b.argmax;
+        scan.count_max = b.count_max;
+    } else if (b.max == a.max) {
+        scan.count_max += b.count_max;
+        if (b.argmax < a.argmax)
+            scan.argmax = b.argmax;
+    }
+    return scan;
+}
+
+PSM_INTERNAL int psm_condition_holds(psm_condition condition, const psm_row_scan *scan,
                                       double temperature)
 {
     switch (condition) {
@@ -82,7 +101,7 @@ static inline int psm_condition_holds(psm_condition condition, const psm_row_sca
 /* The first rule of the edge-case table (edge_rules.h, generated from
  * pysoftmax/edge_cases.json) that holds for the row, or NULL: the general
  * case.  logsumexp passes temperature 1, so only its own rules can hold. */
-static inline const psm_edge_rule *psm_find_rule(const psm_row_scan *scan, double temperature)
+PSM_INTERNAL const psm_edge_rule *psm_find_rule(const psm_row_scan *scan, double temperature)
 {
     size_t i;
     for (i = 0; i < PSM_EDGE_RULE_COUNT; i++) {
@@ -93,7 +112,7 @@ static inline const psm_edge_rule *psm_find_rule(const psm_row_scan *scan, doubl
 }
 
 /* How many entries a rule selects. */
-static inline size_t psm_selected_count(psm_selection selects, const psm_row_scan *scan, size_t n)
+PSM_INTERNAL size_t psm_selected_count(psm_selection selects, const psm_row_scan *scan, size_t n)
 {
     switch (selects) {
     case PSM_SELECTS_MAXIMAL:
@@ -106,7 +125,7 @@ static inline size_t psm_selected_count(psm_selection selects, const psm_row_sca
     return n;
 }
 
-static inline int psm_is_selected(psm_selection selects, double value, double max)
+PSM_INTERNAL int psm_is_selected(psm_selection selects, double value, double max)
 {
     switch (selects) {
     case PSM_SELECTS_MAXIMAL:
@@ -119,7 +138,7 @@ static inline int psm_is_selected(psm_selection selects, double value, double ma
     return 1;
 }
 
-static inline double psm_rule_value(psm_value value, size_t count)
+PSM_INTERNAL double psm_rule_value(psm_value value, size_t count)
 {
     switch (value) {
     case PSM_VALUE_ZERO:
@@ -142,11 +161,12 @@ static inline double psm_rule_value(psm_value value, size_t count)
 /* z = (x - max) / T as a double-double.  When z is below -2^995 only its
  * rounded value is returned (lo = 0; -inf if it overflows): exp(z) is 0
  * there, and log-softmax is z itself to within its rounding. */
-static inline psm_dd psm_shifted(double value, double max, double temperature)
+PSM_INTERNAL psm_dd psm_shifted(double value, double max, double temperature)
 {
-    static const psm_dd minus_infinity = {-INFINITY, 0.0};
-    psm_dd d, quotient;
+    psm_dd minus_infinity, d, quotient;
     double scale = 1.0;
+    minus_infinity.hi = -INFINITY;
+    minus_infinity.lo = 0.0;
     if (value == -INFINITY)
         return minus_infinity;
     d = psm_two_sum(value, -max);
@@ -186,21 +206,21 @@ typedef struct {
     psm_dd tiny;
 } psm_exp_sum;
 
-static inline psm_exp_sum psm_exp_sum_start(void)
+PSM_INTERNAL psm_exp_sum psm_exp_sum_start(void)
 {
     psm_exp_sum sum;
     sum.main.hi = sum.main.lo = sum.tiny.hi = sum.tiny.lo = 0.0;
     return sum;
 }
 
-static inline void psm_dd_accumulate(psm_dd *acc, double hi, double lo)
+PSM_INTERNAL void psm_dd_accumulate(psm_dd *acc, double hi, double lo)
 {
     psm_dd t = psm_two_sum(acc->hi, hi);
     acc->hi = t.hi;
     acc->lo += t.lo + lo;
 }
 
-static inline void psm_exp_sum_add(psm_exp_sum *sum, psm_dd z)
+PSM_INTERNAL void psm_exp_sum_add(psm_exp_sum *sum, psm_dd z)
 {
     psm_scaled_dd e;
     if (!(z.hi >= PSM_EXP_NEGLIGIBLE))
@@ -215,8 +235,15 @@ static inline void psm_exp_sum_add(psm_exp_sum *sum, psm_dd z)
     }
 }
 
+/* Adds the terms gathered in `other` (another part of the row) to `sum`. */
+PSM_INTERNAL void psm_exp_sum_merge(psm_exp_sum *sum, const psm_exp_sum *other)
+{
+    psm_dd_accumulate(&sum->main, other->main.hi, other->main.lo);
+    psm_dd_accumulate(&sum->tiny, other->tiny.hi, other->tiny.lo);
+}
+
 /* s = the accumulated sum, as one normalized double-double. */
-static inline psm_dd psm_exp_sum_total(const psm_exp_sum *sum)
+PSM_INTERNAL psm_dd psm_exp_sum_total(const psm_exp_sum *sum)
 {
     double tiny_hi = sum->tiny.hi * psm_pow2(-600);
     double tiny_lo = sum->tiny.lo * psm_pow2(-600);
@@ -226,7 +253,7 @@ static inline psm_dd psm_exp_sum_total(const psm_exp_sum *sum)
 
 /* log(1 + s) as a double-double: libm's log1p, then one Newton step on
  * exp(L) = 1 + s evaluated in double-double, which removes libm's error. */
-static inline psm_dd psm_log1p_dd(psm_dd s)
+PSM_INTERNAL psm_dd psm_log1p_dd(psm_dd s)
 {
     psm_dd log_sum, one_plus_s, difference;
     psm_scaled_dd e;
@@ -245,7 +272,7 @@ static inline psm_dd psm_log1p_dd(psm_dd s)
 }
 
 /* exp(z) / S, rounded once; S = 1 + s >= 1. */
-static inline double psm_softmax_value(psm_dd z, psm_dd total)
+PSM_INTERNAL double psm_softmax_value(psm_dd z, psm_dd total)
 {
     psm_scaled_dd e;
     psm_dd product;
@@ -260,7 +287,7 @@ static inline double psm_softmax_value(psm_dd z, psm_dd total)
 }
 
 /* z - log S, rounded once. */
-static inline double psm_log_softmax_value(psm_dd z, psm_dd log_total)
+PSM_INTERNAL double psm_log_softmax_value(psm_dd z, psm_dd log_total)
 {
     psm_dd t;
     if (z.hi == -INFINITY)
@@ -270,14 +297,14 @@ static inline double psm_log_softmax_value(psm_dd z, psm_dd log_total)
 }
 
 /* max + log S, rounded once. */
-static inline double psm_logsumexp_value(double max, psm_dd log_total)
+PSM_INTERNAL double psm_logsumexp_value(double max, psm_dd log_total)
 {
     psm_dd t = psm_two_sum(max, log_total.hi);
     return t.hi + (t.lo + log_total.lo);
 }
 
 /* S = 1 + s as a double-double. */
-static inline psm_dd psm_one_plus(psm_dd s)
+PSM_INTERNAL psm_dd psm_one_plus(psm_dd s)
 {
     psm_dd total = psm_two_sum(1.0, s.hi);
     total.lo += s.lo;

@@ -10,12 +10,12 @@ for the duration of the call.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from .._request import Request
+from ._layout import as_rows, element_strides, logsumexp_shape, restore
 
 try:
     from .. import _core
@@ -51,40 +51,9 @@ def check_status(status: int) -> None:
     raise RuntimeError(f"pysoftmax C core failed with status {status}: {message}")
 
 
-def _as_rows(x: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, tuple[int, ...]]:
-    """Return ``x`` as a ``rows x n`` matrix the C core can read, and its moved shape.
-
-    A view of ``x`` whenever its layout allows one (any two strides that are
-    whole elements, aligned, native byte order): the strided entry points
-    read it in place.  Otherwise, one C-contiguous, aligned, native copy.
-    """
-    kept = x.ndim - len(axes)
-    moved = np.moveaxis(x, axes, tuple(range(kept, x.ndim)))
-    rows = math.prod(moved.shape[:kept])
-    n = math.prod(moved.shape[kept:])
-    matrix = moved.reshape(rows, n)  # a view when the axes collapse, else a copy
-    readable = (
-        matrix.dtype.isnative
-        and matrix.flags.aligned
-        and all(stride % matrix.itemsize == 0 for stride in matrix.strides)
-    )
-    if not readable:
-        matrix = np.require(matrix, dtype=matrix.dtype.newbyteorder("="), requirements=["C", "A"])
-    return matrix, moved.shape
-
-
-def _restore(values: np.ndarray, moved_shape: tuple[int, ...], axes: tuple[int, ...]) -> np.ndarray:
-    kept = len(moved_shape) - len(axes)
-    return np.moveaxis(values.reshape(moved_shape), tuple(range(kept, len(moved_shape))), axes)
-
-
 def _pointer(array: np.ndarray) -> Any:
     """Return the address of ``array[0, ...]`` as a C pointer of its element type."""
     return _core.ffi.cast(_C_TYPES[array.dtype], array.__array_interface__["data"][0])
-
-
-def _element_strides(array: np.ndarray) -> list[int]:
-    return [stride // array.itemsize for stride in array.strides]
 
 
 def _run(function: str, matrix: np.ndarray, result: np.ndarray, *temperature: float) -> None:
@@ -97,9 +66,9 @@ def _run(function: str, matrix: np.ndarray, result: np.ndarray, *temperature: fl
     check_status(
         getattr(_core.lib, f"psm_{function}_strided_{suffix}")(
             _pointer(matrix),
-            *_element_strides(matrix),
+            *element_strides(matrix),
             _pointer(result),
-            *_element_strides(result),
+            *element_strides(result),
             matrix.shape[0],
             matrix.shape[1],
             *temperature,
@@ -108,10 +77,11 @@ def _run(function: str, matrix: np.ndarray, result: np.ndarray, *temperature: fl
 
 
 def _normalize(request: Request, function: str) -> np.ndarray:
-    matrix, moved_shape = _as_rows(request.x, request.axes)
+    matrix, moved_shape = as_rows(request.x, request.axes, np)
     result = np.empty_like(matrix)
     _run(function, matrix, result, request.temperature)
-    return _restore(result, moved_shape, request.axes)
+    restored: np.ndarray = restore(result, moved_shape, request.axes, np)
+    return restored
 
 
 def softmax(request: Request) -> np.ndarray:
@@ -126,8 +96,10 @@ def log_softmax(request: Request) -> np.ndarray:
 
 def logsumexp(request: Request) -> np.ndarray:
     """Logsumexp of ``request.x`` over ``request.axes``, keeping them with size 1."""
-    matrix, moved_shape = _as_rows(request.x, request.axes)
+    matrix, moved_shape = as_rows(request.x, request.axes, np)
     result = np.empty(matrix.shape[0], dtype=matrix.dtype)
     _run("logsumexp", matrix, result)
-    kept = len(moved_shape) - len(request.axes)
-    return _restore(result, moved_shape[:kept] + (1,) * len(request.axes), request.axes)
+    restored: np.ndarray = restore(
+        result, logsumexp_shape(moved_shape, request.axes), request.axes, np
+    )
+    return restored

@@ -1,0 +1,37 @@
+/*
+ * portability.h -- what lets the row numerics (double_double.h,
+ * row_numerics.h, edge_rules.h) compile from the same source both as C99 for
+ * the CPU and as CUDA device code for the GPU kernels (csrc/cuda/, compiled
+ * at run time by NVRTC for the CuPy backend).  Internal.
+ */
+#ifndef PSM_PORTABILITY_H
+#define PSM_PORTABILITY_H
+
+#if defined(__CUDACC__)
+/* Every helper is device code; the edge-rule table lives in global memory
+ * (constant memory would not be reachable through an ordinary pointer). */
+#define PSM_INTERNAL static __device__ inline
+#define PSM_TABLE static __device__ const
+#else
+#define PSM_INTERNAL static inline
+#define PSM_TABLE static const
+#endif
+
+#if defined(__CUDACC_RTC__)
+/* NVRTC has no C library headers: size_t, ptrdiff_t and the math functions
+ * (floor, ldexp, log, log1p, fabs, fma) are built in; these two are not. */
+#define INFINITY __longlong_as_double(0x7ff0000000000000LL)
+#define NAN __longlong_as_double(0x7ff8000000000000LL)
+#else
+#include <float.h>
+#include <math.h>
+#include <stddef.h>
+#endif
+
+/* The GPU has an exact fused multiply-add for the error of a product; on the
+ * CPU it is used only where the C library says fma is fast. */
+#if defined(FP_FAST_FMA) || defined(__CUDA_ARCH__)
+#define PSM_HAS_FAST_FMA 1
+#endif
+
+#endif /* PSM_PORTABILITY_H */
