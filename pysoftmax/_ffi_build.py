@@ -17,7 +17,16 @@ from cffi import FFI
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = ROOT / "csrc" / "include" / "pysoftmax.h"
-SOURCES = ["arguments.c", "kernels_f32.c", "kernels_f64.c", "status.c"]
+SOURCES = [
+    "arguments.c",
+    "kernel_dispatch.c",
+    "kernels_avx2.c",
+    "kernels_avx512.c",
+    "kernels_baseline.c",
+    "kernels_f32.c",
+    "kernels_f64.c",
+    "status.c",
+]
 
 
 def header_declarations(header_text: str) -> str:
@@ -42,8 +51,17 @@ def header_declarations(header_text: str) -> str:
 def _compile_args() -> list[str]:
     if sys.platform == "win32":
         return ["/fp:precise"]
-    # -ffp-contract=off: the double-double arithmetic must not be fused into FMAs.
-    return ["-std=c99", "-O2", "-ffp-contract=off", "-fvisibility=hidden"]
+    # -ffp-contract=off: the double-double arithmetic must not be fused into FMAs;
+    # -O3 -fno-trapping-math -fno-math-errno: what the kernels need to vectorize
+    # (the same flags as the CMake build).
+    return [
+        "-std=c99",
+        "-O3",
+        "-ffp-contract=off",
+        "-fno-trapping-math",
+        "-fno-math-errno",
+        "-fvisibility=hidden",
+    ]
 
 
 ffibuilder = FFI()

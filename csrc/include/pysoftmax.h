@@ -155,6 +155,14 @@ const char *psm_version(void);
 PSM_API
 int psm_version_number(void);
 
+/* The instruction set the kernels run with in this process: "baseline",
+ * "avx2" or "avx512" (static storage).  Chosen once, when the library is
+ * loaded: the best one the processor supports, or the one the environment
+ * variable PSM_ISA names if the processor supports it.  Every variant meets
+ * the same accuracy promise; their results may differ in the last bit. */
+PSM_API
+const char *psm_isa(void);
+
 #ifdef __cplusplus
 }
 #endif

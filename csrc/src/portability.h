@@ -28,6 +28,16 @@
 #include <stddef.h>
 #endif
 
+/* For the vector kernels' hot loops: compiled as functions of their own,
+ * GCC vectorizes them; inlined into their callers, sometimes not. */
+#if defined(__GNUC__) || defined(__clang__)
+#define PSM_NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define PSM_NOINLINE __declspec(noinline)
+#else
+#define PSM_NOINLINE
+#endif
+
 /* The GPU has an exact fused multiply-add for the error of a product; on the
  * CPU it is used only where the C library says fma is fast. */
 #if defined(FP_FAST_FMA) || defined(__CUDA_ARCH__)
