@@ -4,6 +4,13 @@ Every argument is checked and normalized here, once; backends receive a
 :class:`~pysoftmax._request.Request` and never check again.  The shapes with
 nothing to compute (0-d inputs, empty rows) are answered here too, so each
 backend only ever sees rows of at least one entry.
+
+Each public function starts with a fast path for the most common call, a
+small plain numpy float32/float64 array in C order reduced over its last
+axis with every other argument at its default (see :func:`_fast_kernels`):
+it calls the C core's contiguous entry point directly, skipping namespace
+detection and dispatch, and gives the same bits as the general path.
+Anything else, errors included, takes the general path.
 """
 
 from __future__ import annotations
@@ -11,14 +18,21 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+import os
 from typing import Any
 
 import array_api_compat
 import numpy as np
 from numpy.exceptions import AxisError
 
-from . import _dispatch
+from . import _dispatch, _threads
+from ._backends import c as _c_backend
 from ._request import Request
+
+try:
+    from . import _core
+except ImportError:  # the extension was not built: no fast path (the C backend says why)
+    _core = None  # type: ignore[assignment]
 
 Array = Any
 _NO_TEMPERATURE = object()  # logsumexp's marker: it takes no temperature
@@ -141,8 +155,157 @@ def _temperature(temperature: Any, bits: int) -> float:
     return rounded
 
 
+# ---- the fast path ---------------------------------------------------------------------------
+
+
+def _fast_kernels() -> dict[Any, tuple[Any, ...]]:
+    """Return dtype -> (C array type, softmax, log_softmax, logsumexp, lowest, highest T).
+
+    The C core's contiguous entry points for the two dtypes it computes in,
+    and the temperatures (besides 0 and inf) that the fast path passes on
+    without the checks of :func:`_temperature`: any for float64, those in
+    float32's normal range for float32, which cannot round to 0 or inf.
+    Empty when the C core is not built.
+    """
+    if _core is None:
+        return {}
+    ffi, lib = _core.ffi, _core.lib
+    f32 = np.finfo(np.float32)
+    return {
+        np.dtype(np.float32): (
+            ffi.typeof("float[]"),
+            lib.psm_softmax_f32,
+            lib.psm_log_softmax_f32,
+            lib.psm_logsumexp_f32,
+            float(f32.smallest_normal),
+            float(f32.max),
+        ),
+        np.dtype(np.float64): (
+            ffi.typeof("double[]"),
+            lib.psm_softmax_f64,
+            lib.psm_log_softmax_f64,
+            lib.psm_logsumexp_f64,
+            0.0,
+            math.inf,
+        ),
+    }
+
+
+_FAST_KERNELS = _fast_kernels()
+_SOFTMAX, _LOG_SOFTMAX, _LOGSUMEXP = 1, 2, 3  # the kernels' places in a _FAST_KERNELS entry
+# Smaller inputs only: larger ones may be threaded (the C backend's threshold).
+_FAST_MAX_ELEMENTS = _c_backend.MIN_THREADED_ELEMENTS
+_FAST_MAX_INT_TEMPERATURE = 2**53  # ints up to here are exact floats
+_LIMITS = (0.0, math.inf)  # `in` compares with ==: -0.0 is in, NaN is not
+# The default temperature, the same object in every call that leaves it out (checked by
+# identity: a 1.0 that the caller passes takes the float branch, with the same result).
+_DEFAULT_TEMPERATURE = 1.0
+_empty = np.empty
+_ndarray = np.ndarray
+_from_buffer = None if _core is None else _core.ffi.from_buffer
+_default_backend = _dispatch._default_backend
+
+# Where either variable is set (PYSOFTMAX_NUM_THREADS: unless its value has been read and
+# found valid before), the general path reads it.  os.environ keeps its values in a dict
+# (os.environ._data, keys and values encoded): a lookup there costs ~15 ns, os.environ.get
+# ~500 ns.  Where that detail is missing (another Python implementation), a stand-in dict
+# that always holds the backend's key turns the fast path off.
+_ENVIRON_DATA: Any = getattr(os.environ, "_data", None)
+_encode_key: Any = getattr(os.environ, "encodekey", None)
+if isinstance(_ENVIRON_DATA, dict) and _encode_key is not None:
+    _BACKEND_KEY = _encode_key(_dispatch.ENVIRONMENT_VARIABLE)
+    _THREADS_KEY = _encode_key(_threads.ENVIRONMENT_VARIABLE)
+else:
+    _BACKEND_KEY, _THREADS_KEY = _dispatch.ENVIRONMENT_VARIABLE, _threads.ENVIRONMENT_VARIABLE
+    _ENVIRON_DATA = {_BACKEND_KEY: None}
+_VALID_THREADS_VALUES = _threads.VALID_ENVIRONMENT_VALUES
+
+
+def _fast(
+    kernel: int, x: Any, axis: Any, temperature: Any, threads: Any, backend: Any
+) -> np.ndarray | None:
+    """Compute ``x`` by the fast path, or return None where it does not apply.
+
+    ``kernel`` is ``_SOFTMAX``, ``_LOG_SOFTMAX`` or ``_LOGSUMEXP``; for
+    logsumexp ``temperature`` is ``keepdims``.  The fast path takes a plain
+    ``numpy.ndarray`` of at least one dimension and fewer than
+    ``_FAST_MAX_ELEMENTS`` entries, native float32 or float64, aligned and
+    C-contiguous, reduced over ``axis=-1`` (an int); a float, or an int up to
+    2**53, for temperature, which needs no check beyond the range of the
+    kernels' entry; ``threads`` None or a positive int; no ``backend=``, no
+    :func:`~pysoftmax.use_backend` default and neither environment variable
+    set (or only a ``PYSOFTMAX_NUM_THREADS`` whose value was found valid
+    before).  Everything else, every error included, is the general path's.
+    The steps are inline, ordered by how likely they fail: each costs
+    nanoseconds against a call of about a microsecond.
+    """
+    if not (
+        type(x) is _ndarray
+        and type(axis) is int
+        and axis == -1
+        and backend is None
+        and (threads is None or (type(threads) is int and threads > 0))
+    ):
+        return None
+    dtype = x.dtype
+    kernels = _FAST_KERNELS.get(dtype)
+    if kernels is None:
+        return None
+    shape = x.shape
+    flags = x.flags
+    size = x.size
+    if not (shape and flags.c_contiguous and flags.aligned and 0 < size < _FAST_MAX_ELEMENTS):
+        return None
+    environ = _ENVIRON_DATA
+    if (
+        _BACKEND_KEY in environ
+        or (_THREADS_KEY in environ and environ[_THREADS_KEY] not in _VALID_THREADS_VALUES)
+        or _default_backend.get() is not None
+    ):
+        return None
+    n = shape[-1]
+    ctype = kernels[0]
+    if kernel == _LOGSUMEXP:
+        if temperature is False:
+            result = _empty(shape[:-1], dtype)
+        elif temperature is True:
+            result = _empty((*shape[:-1], 1), dtype)
+        else:
+            return None
+        status = kernels[3](_from_buffer(ctype, x), _from_buffer(ctype, result), size // n, n)
+    else:
+        if temperature is _DEFAULT_TEMPERATURE:
+            value = 1.0
+        elif type(temperature) is float:
+            if not (kernels[4] <= temperature <= kernels[5] or temperature in _LIMITS):
+                return None  # negative, NaN, or a float32 temperature that needs the full check
+            value = temperature
+        elif type(temperature) is int and 0 <= temperature <= _FAST_MAX_INT_TEMPERATURE:
+            value = float(temperature)
+            if not (kernels[4] <= value <= kernels[5] or value == 0.0):
+                return None  # beyond float32's range
+        else:
+            return None
+        result = _empty(shape, dtype)
+        status = kernels[kernel](
+            _from_buffer(ctype, x), _from_buffer(ctype, result), size // n, n, value
+        )
+    if status:
+        _c_backend.check_status(status)
+    return result
+
+
+# ---- the general path ------------------------------------------------------------------------
+
+
 def _compute(
-    function: str, x: Any, axis: Any, temperature: Any, keepdims: bool, backend: str | None
+    function: str,
+    x: Any,
+    axis: Any,
+    temperature: Any,
+    keepdims: bool,
+    threads: Any,
+    backend: str | None,
 ) -> Array:
     """Check the arguments, answer the trivial shapes, dispatch the rest."""
     x, xp = _as_array(x)
@@ -152,6 +315,7 @@ def _compute(
     temperature_value = 1.0 if temperature is _NO_TEMPERATURE else _temperature(temperature, bits)
     if not isinstance(keepdims, bool):
         raise TypeError(f"keepdims must be a bool, got {keepdims!r}")
+    thread_count = _threads.resolve(threads)
     module = _dispatch.select(x, backend)
 
     zero_dimensional = x.ndim == 0
@@ -166,7 +330,9 @@ def _compute(
     else:
         if x.dtype != compute_dtype:
             x = xp.astype(x, compute_dtype)
-        request = Request(x=x, xp=xp, axes=axes, temperature=temperature_value)
+        request = Request(
+            x=x, xp=xp, axes=axes, temperature=temperature_value, threads=thread_count
+        )
         result = getattr(module, function)(request)
         if result.dtype != result_dtype:
             # Rounding to a narrower dtype may overflow to +-inf: that is the
@@ -181,7 +347,13 @@ def _compute(
 
 
 def softmax(
-    x: Any, /, axis: Any = -1, *, temperature: Any = 1.0, backend: str | None = None
+    x: Any,
+    /,
+    axis: Any = -1,
+    *,
+    temperature: Any = _DEFAULT_TEMPERATURE,
+    threads: int | None = None,
+    backend: str | None = None,
 ) -> Array:
     r"""Softmax of ``x / temperature`` along ``axis``, accurate to 2 ULP.
 
@@ -203,6 +375,14 @@ def softmax(
         ``T >= 0``.  ``T = 0`` gives the limit (1/k on the k maximal
         entries), ``T = inf`` the uniform distribution over the entries that
         are not -inf.  Rounded to the dtype of the computation.  Default 1.
+    threads : int, optional
+        How many threads the C core may use: a numpy array (or a torch CPU
+        tensor) of at least 65536 entries in two or more rows is cut into
+        blocks of rows, computed in parallel.  The blocks depend on the
+        shape only, so the result is the same, bit for bit, for any count.
+        None (the default): the ``PYSOFTMAX_NUM_THREADS`` environment
+        variable if it is set, else every core this process may run on.
+        The other backends ignore it.
     backend : str, optional
         Force a backend by name (see :func:`pysoftmax.backends`); by default
         the first available backend that takes ``x``.
@@ -215,11 +395,13 @@ def softmax(
     Raises
     ------
     TypeError
-        For a bool, complex or non-numeric dtype, or a backend that cannot
-        take ``x``.
+        For a bool, complex or non-numeric dtype, a backend that cannot take
+        ``x``, or ``threads`` that is not an int (a bool included).
     ValueError
         For a negative, NaN or non-numeric temperature, an axis out of range
-        (``AxisError``) or named twice, or an unknown backend.
+        (``AxisError``) or named twice, an unknown backend, ``threads < 1``,
+        or (with ``threads=None``) a ``PYSOFTMAX_NUM_THREADS`` that is not a
+        positive integer.
 
     Notes
     -----
@@ -235,12 +417,24 @@ def softmax(
     array([0., 0., 1., 0.])
     >>> pysoftmax.softmax([38.0, 20.0, 40.0, 39.0], temperature=100.0).round(3)
     array([0.259, 0.216, 0.264, 0.261])
+    >>> x = np.random.default_rng(0).normal(size=(512, 256))
+    >>> bool(np.array_equal(pysoftmax.softmax(x, threads=2), pysoftmax.softmax(x, threads=1)))
+    True
     """
-    return _compute("softmax", x, axis, temperature, False, backend)
+    fast = _fast(_SOFTMAX, x, axis, temperature, threads, backend)
+    if fast is not None:
+        return fast
+    return _compute("softmax", x, axis, temperature, False, threads, backend)
 
 
 def log_softmax(
-    x: Any, /, axis: Any = -1, *, temperature: Any = 1.0, backend: str | None = None
+    x: Any,
+    /,
+    axis: Any = -1,
+    *,
+    temperature: Any = _DEFAULT_TEMPERATURE,
+    threads: int | None = None,
+    backend: str | None = None,
 ) -> Array:
     r"""Log of the softmax of ``x / temperature`` along ``axis``, accurate to 2 ULP.
 
@@ -257,6 +451,9 @@ def log_softmax(
         The axis or axes to normalize over; None means all.  Default -1.
     temperature : float, optional
         ``T >= 0``, as for :func:`softmax`.  Default 1.
+    threads : int, optional
+        Threads for large inputs, as for :func:`softmax`; the result does not
+        depend on it.  Default: ``PYSOFTMAX_NUM_THREADS``, else every core.
     backend : str, optional
         Force a backend by name; by default the first that takes ``x``.
 
@@ -277,11 +474,20 @@ def log_softmax(
     >>> pysoftmax.log_softmax(np.array([0.0, -30.0, -40.0], dtype=np.float32))
     array([-9.358048e-14, -3.000000e+01, -4.000000e+01], dtype=float32)
     """
-    return _compute("log_softmax", x, axis, temperature, False, backend)
+    fast = _fast(_LOG_SOFTMAX, x, axis, temperature, threads, backend)
+    if fast is not None:
+        return fast
+    return _compute("log_softmax", x, axis, temperature, False, threads, backend)
 
 
 def logsumexp(
-    x: Any, /, axis: Any = -1, *, keepdims: bool = False, backend: str | None = None
+    x: Any,
+    /,
+    axis: Any = -1,
+    *,
+    keepdims: bool = False,
+    threads: int | None = None,
+    backend: str | None = None,
 ) -> Array:
     r"""``log(sum(exp(x)))`` along ``axis``, without overflow, accurate to 2 ULP.
 
@@ -296,6 +502,9 @@ def logsumexp(
         The axis or axes to reduce; None means all.  Default -1.
     keepdims : bool, optional
         Keep the reduced axes with size 1.  Default False.
+    threads : int, optional
+        Threads for large inputs, as for :func:`softmax`; the result does not
+        depend on it.  Default: ``PYSOFTMAX_NUM_THREADS``, else every core.
     backend : str, optional
         Force a backend by name; by default the first that takes ``x``.
 
@@ -318,5 +527,10 @@ def logsumexp(
     1000.6931471805599
     >>> pysoftmax.logsumexp(np.array([[0.0, 0.0], [1.0, -np.inf]]), axis=1)
     array([0.69314718, 1.        ])
+    >>> pysoftmax.logsumexp(np.zeros((1000, 100)), threads=4)[:2]
+    array([4.60517019, 4.60517019])
     """
-    return _compute("logsumexp", x, axis, _NO_TEMPERATURE, keepdims, backend)
+    fast = _fast(_LOGSUMEXP, x, axis, keepdims, threads, backend)
+    if fast is not None:
+        return fast
+    return _compute("logsumexp", x, axis, _NO_TEMPERATURE, keepdims, threads, backend)

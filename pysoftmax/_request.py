@@ -21,9 +21,13 @@ class Request:
         The reduced axes: non-negative, sorted, without repeats, not empty.
     temperature : float
         ``>= 0`` (``0`` and ``inf`` allowed), already rounded to ``x``'s dtype.
+    threads : int
+        ``>= 1``: how many threads the backend may use (the C backend splits
+        large inputs into blocks of rows; the others ignore it).
     """
 
     x: Any
     xp: Any
     axes: tuple[int, ...]
     temperature: float = 1.0
+    threads: int = 1

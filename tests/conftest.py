@@ -22,3 +22,29 @@ def library(request: pytest.FixtureRequest) -> TestedBackend:
     if reason is not None:
         pytest.skip(reason)
     return tested
+
+
+@pytest.fixture
+def general_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Turn the front door's fast path off: every call takes the general path."""
+    from pysoftmax import _api
+
+    monkeypatch.setattr(_api, "_FAST_KERNELS", {})
+
+
+@pytest.fixture
+def fast_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, int]]:
+    """Record (kernel name, rows, n) for each C call the fast path makes."""
+    from pysoftmax import _api
+
+    calls: list[tuple[str, int, int]] = []
+    for dtype, (ctype, *kernels, low, high) in list(_api._FAST_KERNELS.items()):
+        suffix = "f32" if dtype.itemsize == 4 else "f64"
+        spies = [
+            lambda *args, kernel=kernel, name=f"{name}_{suffix}": (
+                calls.append((name, args[2], args[3])) or kernel(*args)
+            )
+            for kernel, name in zip(kernels, ["softmax", "log_softmax", "logsumexp"], strict=True)
+        ]
+        monkeypatch.setitem(_api._FAST_KERNELS, dtype, (ctype, *spies, low, high))
+    return calls

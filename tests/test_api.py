@@ -215,13 +215,15 @@ def test_backends_report():
         assert reported[name].available and reported[name].description
 
 
-def test_numpy_arrays_go_to_the_c_core_by_default(monkeypatch):
+def test_numpy_arrays_go_to_the_c_core_by_default(monkeypatch, fast_calls):
     from pysoftmax._backends import c
 
     calls = []
     original = c._run
     monkeypatch.setattr(c, "_run", lambda *args: calls.append(args[0]) or original(*args))
-    pysoftmax.softmax(np.ones(3))
+    pysoftmax.softmax(np.ones(3))  # the fast path's call
+    pysoftmax.softmax(np.ones((3, 2)), axis=0)  # the general path's
+    assert fast_calls == [("softmax_f64", 1, 3)]
     assert calls == ["softmax"]
 
 
@@ -273,7 +275,7 @@ def test_zero_size(library, function, shape):
         assert result.shape == shape
 
 
-def test_the_c_core_reads_a_contiguous_input_without_copying(monkeypatch):
+def test_the_c_core_reads_a_contiguous_input_without_copying(monkeypatch, general_path):
     from pysoftmax._backends import c
 
     x = np.ones((4, 5))
@@ -374,7 +376,7 @@ def test_flush_to_zero_mode_does_not_reach_the_kernels():
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
-def test_the_c_core_reads_a_numpy_view_in_place(function, monkeypatch):
+def test_the_c_core_reads_a_numpy_view_in_place(function, monkeypatch, general_path):
     from pysoftmax._backends import c
 
     received = []
@@ -393,7 +395,7 @@ def test_the_c_core_reads_a_numpy_view_in_place(function, monkeypatch):
 
 @pytest.mark.parametrize("axis", [0, 1, -1])
 @pytest.mark.parametrize("layout", ["C", "F", "sliced", "reversed", "broadcast"])
-def test_the_c_core_reads_any_two_stride_layout_in_place(axis, layout, monkeypatch):
+def test_the_c_core_reads_any_two_stride_layout_in_place(axis, layout, monkeypatch, general_path):
     from pysoftmax._backends import c
 
     data = np.random.default_rng(13).normal(size=(8, 12))
@@ -418,3 +420,189 @@ def test_the_c_core_reads_any_two_stride_layout_in_place(axis, layout, monkeypat
         )
     assert len(received) == len(FUNCTIONS)
     assert all(np.shares_memory(matrix, x) for matrix in received)
+
+
+# ---- the fast path for small numpy arrays ------------------------------------------------------
+
+
+def _general(function, x, **kwargs):
+    """The same call by the general path (the fast path off); an exception is returned."""
+    from pysoftmax import _api
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_api, "_FAST_KERNELS", {})
+        try:
+            return call(function, x, **kwargs)
+        except (TypeError, ValueError) as error:
+            return error
+
+
+def _same_outcome(function, x, **kwargs):
+    """Assert the default path (fast where it applies) and the general path agree, bit for bit."""
+    expected = _general(function, x, **kwargs)
+    if isinstance(expected, Exception):
+        with pytest.raises(type(expected)) as raised:
+            call(function, x, **kwargs)
+        assert str(raised.value) == str(expected)
+        return
+    result = call(function, x, **kwargs)
+    assert type(result) is type(expected) is np.ndarray
+    assert result.dtype == expected.dtype and result.shape == expected.shape
+    unsigned = np.uint32 if result.dtype == np.float32 else np.uint64
+    assert np.array_equal(
+        np.ascontiguousarray(result).view(unsigned), np.ascontiguousarray(expected).view(unsigned)
+    )
+
+
+def _special_rows(shape, dtype, seed):
+    x = np.random.default_rng(seed).normal(scale=30.0, size=shape).astype(dtype)
+    flat = x.reshape(-1, shape[-1])
+    info = np.finfo(dtype)
+    specials = [np.nan, np.inf, -np.inf, info.max, -info.max, info.smallest_subnormal, -0.0]
+    for row in range(0, flat.shape[0], 3):
+        flat[row, row % shape[-1]] = specials[row % len(specials)]
+    if flat.shape[0] > 1:
+        flat[1, :] = -np.inf
+    return x
+
+
+FAST_TEMPERATURES = [
+    1.0,
+    0.5,
+    3.0,
+    2,
+    7,
+    0,
+    0.0,
+    -0.0,
+    math.inf,
+    1e-30,
+    3e38,
+    1e-40,  # subnormal in float32: the general path checks it
+    1e39,  # inf in float32: a ValueError
+    1e-50,  # 0 in float32: a ValueError
+    2**60,
+    -1.0,
+    -0.5,
+    math.nan,
+    -math.inf,
+    True,
+    "1",
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1,), (10,), (3, 7), (2, 3, 5), (1, 1000), (100, 300)])
+def test_the_fast_path_gives_the_general_paths_bits(dtype, shape, fast_calls):
+    x = _special_rows(shape, dtype, seed=sum(shape))
+    for function in ("softmax", "log_softmax"):
+        _same_outcome(function, x)
+        for temperature in FAST_TEMPERATURES:
+            _same_outcome(function, x, temperature=temperature)
+    for keepdims in (False, True, 1):
+        _same_outcome("logsumexp", x, keepdims=keepdims)
+    for threads in (None, 1, 3, 0, True):
+        _same_outcome("softmax", x, threads=threads)
+    assert len(fast_calls) >= 20  # the fast path did take most of these
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_fast_path_is_taken_for_small_numpy_arrays(dtype, fast_calls):
+    suffix = "f32" if dtype == np.float32 else "f64"
+    x = np.arange(24, dtype=dtype).reshape(2, 3, 4)
+    read_only = np.linspace(0, 1, 10, dtype=dtype)
+    read_only.flags.writeable = False
+    pysoftmax.softmax(x)
+    pysoftmax.log_softmax(x, temperature=0.5, threads=1)
+    pysoftmax.logsumexp(x, keepdims=True, threads=4)
+    pysoftmax.softmax(read_only, axis=-1, temperature=2)
+    pysoftmax.softmax(x[1])  # a C-contiguous view
+    assert fast_calls == [
+        (f"softmax_{suffix}", 6, 4),
+        (f"log_softmax_{suffix}", 6, 4),
+        (f"logsumexp_{suffix}", 6, 4),
+        (f"softmax_{suffix}", 1, 10),
+        (f"softmax_{suffix}", 3, 4),
+    ]
+
+
+class _Subclass(np.ndarray):
+    pass
+
+
+def _not_fast_cases():
+    x = np.random.default_rng(21).normal(size=(4, 6))
+    buffer = np.zeros(x.size * 8 + 1, dtype=np.uint8)
+    misaligned = buffer[1:].view(np.float64).reshape(x.shape)
+    misaligned[...] = x
+    return {
+        "float16": (x.astype(np.float16), {}),
+        "int": (np.arange(6), {}),
+        "subclass": (x.view(_Subclass), {}),
+        "recarray": (x.view(np.recarray), {}),
+        "non-contiguous view": (x[:, ::2], {}),
+        "transposed": (x.T, {}),
+        "byte-swapped": (x.astype(">f8"), {}),
+        "misaligned": (misaligned, {}),
+        "axis 0": (x, {"axis": 0}),
+        "axis tuple": (x, {"axis": (-1,)}),
+        "axis numpy int": (x, {"axis": np.int64(-1)}),
+        "axis None": (x, {"axis": None}),
+        "0-d": (np.array(2.5), {}),
+        "empty": (np.zeros((3, 0)), {}),
+        "no rows": (np.zeros((0, 3)), {}),
+        "large": (np.ones((256, 256)), {}),
+        "backend c": (x, {"backend": "c"}),
+        "numpy temperature": (x, {"temperature": np.float64(2.0)}),
+        "sequence": (x.tolist(), {}),
+    }
+
+
+@pytest.mark.parametrize("case", list(_not_fast_cases()))
+def test_the_fast_path_is_not_taken(case, fast_calls):
+    x, kwargs = _not_fast_cases()[case]
+    for function in FUNCTIONS if "temperature" not in kwargs else ["softmax", "log_softmax"]:
+        expected = _general(function, x, **kwargs)
+        np.testing.assert_array_equal(call(function, x, **kwargs), expected)
+    assert fast_calls == []
+
+
+@pytest.mark.parametrize("default", ["use_backend c", "use_backend array_api", "environment"])
+def test_a_backend_default_turns_the_fast_path_off(default, fast_calls, monkeypatch):
+    from pysoftmax._backends import array_api
+
+    reached = []
+    original = array_api.softmax
+    monkeypatch.setattr(array_api, "softmax", lambda r: reached.append(r) or original(r))
+    x = np.array([1.0, 2.0, 4.0])
+    expected = _general("softmax", x)
+    if default == "environment":
+        monkeypatch.setenv("PYSOFTMAX_BACKEND", "array_api")
+        result = pysoftmax.softmax(x)
+    else:
+        with pysoftmax.use_backend(default.split()[-1]):
+            result = pysoftmax.softmax(x)
+    np.testing.assert_allclose(result, expected, rtol=1e-15)
+    assert fast_calls == []
+    assert len(reached) == (0 if default == "use_backend c" else 1)
+    monkeypatch.delenv("PYSOFTMAX_BACKEND", raising=False)
+    pysoftmax.softmax(x)  # no default any more: fast again
+    assert len(fast_calls) == 1
+
+
+def test_the_fast_path_reads_the_input_in_place(monkeypatch):
+    from pysoftmax import _api, _core
+
+    addresses = []
+    ctype, softmax_kernel, *rest = _api._FAST_KERNELS[np.dtype(np.float64)]
+
+    def spy(x_pointer, y_pointer, rows, n, temperature):
+        addresses.append(int(_core.ffi.cast("uintptr_t", x_pointer)))
+        return softmax_kernel(x_pointer, y_pointer, rows, n, temperature)
+
+    monkeypatch.setitem(_api._FAST_KERNELS, np.dtype(np.float64), (ctype, spy, *rest))
+    base = np.random.default_rng(22).normal(size=(5, 8))
+    result = pysoftmax.softmax(base[1:3])
+    assert addresses == [base[1:3].ctypes.data]
+    assert not np.shares_memory(result, base)
+    np.testing.assert_array_equal(result, _general("softmax", base[1:3]))

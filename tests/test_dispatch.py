@@ -16,8 +16,8 @@ from pysoftmax._backends import array_api, c
 
 
 @pytest.fixture
-def chosen(monkeypatch):
-    """Record which built-in backend each call reaches."""
+def chosen(monkeypatch, general_path):
+    """Record which built-in backend each call reaches (the front door's fast path off)."""
     calls = []
     for module in (c, array_api):
         original = module.softmax

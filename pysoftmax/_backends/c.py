@@ -6,15 +6,23 @@ transposed or sliced array, reduced axes that collapse into one) and is
 aligned and in native byte order, the C core's strided entry points read the
 caller's memory directly; otherwise one copy is made.  cffi releases the GIL
 for the duration of the call.
+
+Inputs of at least ``MIN_THREADED_ELEMENTS`` entries in at least two rows
+are cut into blocks of whole rows, one C call each, run on up to
+``request.threads`` threads (:mod:`pysoftmax._threads`).  The blocks depend
+on the shape alone, never on the thread count, so every thread count gives
+the same bits.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from .._request import Request
+from .._threads import run_blocks
 from ._layout import as_rows, element_strides, logsumexp_shape, restore
 
 try:
@@ -27,6 +35,15 @@ NAME = "c"
 DESCRIPTION = "numpy arrays on the CPU, through the C core (cffi)"
 
 _C_TYPES = {np.dtype(np.float32): "float *", np.dtype(np.float64): "double *"}
+
+# Below this many entries (or with one row) a call is one C call on the calling thread:
+# handing blocks to the pool costs tens of microseconds (see README, "Threads").
+MIN_THREADED_ELEMENTS = 1 << 16
+# Blocks hold about this many entries (a block is whole rows: one row of a longer row)...
+BLOCK_ELEMENTS = 1 << 16
+# ... but there are at least this many blocks where the rows allow, so that a matrix just
+# above the threshold still has work for several threads.
+MIN_BLOCKS = 8
 
 
 def availability() -> tuple[bool, str]:
@@ -56,30 +73,69 @@ def _pointer(array: np.ndarray) -> Any:
     return _core.ffi.cast(_C_TYPES[array.dtype], array.__array_interface__["data"][0])
 
 
-def _run(function: str, matrix: np.ndarray, result: np.ndarray, *temperature: float) -> None:
+def rows_per_block(rows: int, n: int) -> int:
+    """Return how many rows make one block of a threaded ``rows x n`` call (the last may be short).
+
+    A function of the shape only: the thread count never moves a block boundary.
+    """
+    return max(1, min(BLOCK_ELEMENTS // n, math.ceil(rows / MIN_BLOCKS)))
+
+
+def _run(
+    function: str, matrix: np.ndarray, result: np.ndarray, threads: int, *temperature: float
+) -> None:
     """Call ``psm_<function>_strided_<f32|f64>`` on a matrix and its output buffer.
 
-    The caller keeps both arrays alive during the call; the C core checks
-    every size, stride and overlap again.
+    Large matrices are cut into blocks of rows (:func:`rows_per_block`), one
+    call each, on up to ``threads`` threads.  The caller keeps both arrays
+    alive during the call; the C core checks every size, stride and overlap
+    again.
     """
     suffix = "f32" if matrix.dtype == np.float32 else "f64"
-    check_status(
-        getattr(_core.lib, f"psm_{function}_strided_{suffix}")(
-            _pointer(matrix),
-            *element_strides(matrix),
-            _pointer(result),
-            *element_strides(result),
-            matrix.shape[0],
-            matrix.shape[1],
-            *temperature,
+    kernel = getattr(_core.lib, f"psm_{function}_strided_{suffix}")
+    source, (source_row_stride, source_stride) = _pointer(matrix), element_strides(matrix)
+    target, (target_row_stride, *target_stride) = _pointer(result), element_strides(result)
+    rows, n = matrix.shape
+    if rows < 2 or rows * n < MIN_THREADED_ELEMENTS:
+        check_status(
+            kernel(
+                source,
+                source_row_stride,
+                source_stride,
+                target,
+                target_row_stride,
+                *target_stride,
+                rows,
+                n,
+                *temperature,
+            )
         )
-    )
+        return
+    per_block = rows_per_block(rows, n)
+
+    def block(index: int) -> None:
+        start = index * per_block
+        check_status(
+            kernel(
+                source + start * source_row_stride,
+                source_row_stride,
+                source_stride,
+                target + start * target_row_stride,
+                target_row_stride,
+                *target_stride,
+                min(per_block, rows - start),
+                n,
+                *temperature,
+            )
+        )
+
+    run_blocks(block, math.ceil(rows / per_block), threads)
 
 
 def _normalize(request: Request, function: str) -> np.ndarray:
     matrix, moved_shape = as_rows(request.x, request.axes, np)
     result = np.empty_like(matrix)
-    _run(function, matrix, result, request.temperature)
+    _run(function, matrix, result, request.threads, request.temperature)
     restored: np.ndarray = restore(result, moved_shape, request.axes, np)
     return restored
 
@@ -98,7 +154,7 @@ def logsumexp(request: Request) -> np.ndarray:
     """Logsumexp of ``request.x`` over ``request.axes``, keeping them with size 1."""
     matrix, moved_shape = as_rows(request.x, request.axes, np)
     result = np.empty(matrix.shape[0], dtype=matrix.dtype)
-    _run("logsumexp", matrix, result)
+    _run("logsumexp", matrix, result, request.threads)
     restored: np.ndarray = restore(
         result, logsumexp_shape(moved_shape, request.axes), request.axes, np
     )

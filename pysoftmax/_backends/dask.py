@@ -2,8 +2,9 @@
 
 When every reduced axis lies inside one chunk, each block is a set of whole
 rows: ``map_blocks`` hands it to pysoftmax itself (numpy blocks go to the C
-core).  When a reduced axis spans chunks, no block holds a whole row; the
-array-API backend's method then runs on the Dask array as it is: its
+core, one thread per block: Dask runs the blocks in parallel).  When a
+reduced axis spans chunks, no block holds a whole row; the array-API
+backend's method then runs on the Dask array as it is: its
 reductions (max, counts, the exact extraction sums of the exponentials)
 become Dask tree reductions and the rest is blockwise, so no worker ever
 holds a whole row.  Nothing is computed until the caller asks.
@@ -69,8 +70,11 @@ def _compute(request: Request, function: str) -> Any:
     else:
         kwargs, chunks = {"temperature": request.temperature}, x.chunks
     apply = getattr(pysoftmax, function)
+    # One thread per block: Dask's scheduler already runs blocks in parallel.
     return x.map_blocks(
-        lambda block: apply(block, axis=request.axes, **kwargs), chunks=chunks, dtype=x.dtype
+        lambda block: apply(block, axis=request.axes, threads=1, **kwargs),
+        chunks=chunks,
+        dtype=x.dtype,
     )
 
 

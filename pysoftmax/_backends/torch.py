@@ -4,8 +4,9 @@ CPU tensors go to the C core without a copy: the tensor is viewed as a numpy
 array (``Tensor.numpy()`` shares its memory), computed by the C backend
 (which copies only when the reduced axes are not the trailing axes of a
 C-contiguous array) and the result is wrapped back with ``torch.from_numpy``
-(shared too).  Tensors on any other device (CUDA, ...) are computed there,
-with torch operations, by the generic backend's method
+(shared too); ``threads=`` applies there as it does to numpy arrays.
+Tensors on any other device (CUDA, ...) are computed there, with torch
+operations, by the generic backend's method
 (:mod:`pysoftmax._backends.array_api`); no data moves between devices.
 
 When the input requires a gradient (and grad mode is on) the result is the
@@ -87,7 +88,13 @@ def _on_cpu(function: str, x: torch.Tensor, request: Request) -> torch.Tensor:
 
     array = x.detach().numpy()  # a view of the tensor (real dtypes: no conj or neg bit)
     result = getattr(c, function)(
-        Request(x=array, xp=np, axes=request.axes, temperature=request.temperature)
+        Request(
+            x=array,
+            xp=np,
+            axes=request.axes,
+            temperature=request.temperature,
+            threads=request.threads,
+        )
     )
     return torch.from_numpy(result)
 
@@ -155,10 +162,15 @@ def _autograd_function() -> Any:
 
         @staticmethod
         def forward(
-            ctx: Any, x: torch.Tensor, function: str, axes: tuple[int, ...], temperature: float
+            ctx: Any,
+            x: torch.Tensor,
+            function: str,
+            axes: tuple[int, ...],
+            temperature: float,
+            threads: int,
         ) -> torch.Tensor:
             xp = array_api_compat.array_namespace(x)
-            request = Request(x=x, xp=xp, axes=axes, temperature=temperature)
+            request = Request(x=x, xp=xp, axes=axes, temperature=temperature, threads=threads)
             result = _forward(function, x, request)
             ctx.function, ctx.axes, ctx.temperature = function, axes, temperature
             ctx.save_for_backward(x if function == "logsumexp" else result)
@@ -167,10 +179,10 @@ def _autograd_function() -> Any:
         @staticmethod
         def backward(ctx: Any, gradient: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
             if not ctx.needs_input_grad[0]:
-                return None, None, None, None
+                return None, None, None, None, None
             (saved,) = ctx.saved_tensors
             vjp = _backward(ctx.function, ctx.axes, ctx.temperature, saved, gradient)
-            return vjp, None, None, None
+            return vjp, None, None, None, None
 
     return SoftmaxFunction
 
@@ -181,7 +193,7 @@ def _compute(function: str, request: Request) -> torch.Tensor:
     x: torch.Tensor = request.x
     if x.requires_grad and torch.is_grad_enabled():
         result: torch.Tensor = _autograd_function().apply(
-            x, function, request.axes, request.temperature
+            x, function, request.axes, request.temperature, request.threads
         )
         return result
     return _forward(function, x, request)
