@@ -26,6 +26,13 @@ typedef struct {
     int (*softmax_row_f64)(const double *x, double *y, size_t n, double temperature);
     int (*log_softmax_row_f64)(const double *x, double *y, size_t n, double temperature);
     int (*logsumexp_row_f64)(const double *x, size_t n, double *result);
+    /* Up to max_columns rows side by side (row w's entry i at
+     * x[i * x_stride + w], likewise y): softmax (log_output 0) or
+     * log_softmax (1). */
+    size_t max_columns;
+    int (*normalize_columns_f32)(const float *x, ptrdiff_t x_stride, float *y,
+                                 ptrdiff_t y_stride, size_t columns, size_t n,
+                                 double temperature, int log_output);
 } psm_row_kernels;
 
 /* Variants for x86-64 need GCC or Clang (target pragmas, __builtin_cpu_supports). */
