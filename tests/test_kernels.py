@@ -22,21 +22,23 @@ def _one_row_at_a_time(function: str, x: np.ndarray, temperature: float) -> np.n
     return np.stack(columns, axis=1)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("function", FUNCTIONS)
 @pytest.mark.parametrize("temperature", [1.0, 0.37, 6.5])
 @pytest.mark.parametrize("columns", [16, 100, 600, 1100])
-def test_a_non_last_axis_matches_the_rows_one_at_a_time(function, temperature, columns):
+def test_a_non_last_axis_matches_the_rows_one_at_a_time(dtype, function, temperature, columns):
     rng = np.random.default_rng(columns)
-    x = (rng.standard_normal((257, columns)) * 20).astype(np.float32)
+    x = (rng.standard_normal((257, columns)) * 20).astype(dtype)
     result = getattr(pysoftmax, function)(x, axis=0, temperature=temperature)
     expected = _one_row_at_a_time(function, x, temperature)
     np.testing.assert_array_max_ulp(result, expected, maxulp=1)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("function", FUNCTIONS)
-def test_special_values_in_some_columns_take_the_exact_path(function):
+def test_special_values_in_some_columns_take_the_exact_path(dtype, function):
     rng = np.random.default_rng(5)
-    x = (rng.standard_normal((50, 40)) * 5).astype(np.float32)
+    x = (rng.standard_normal((50, 40)) * 5).astype(dtype)
     x[3, 1] = np.nan
     x[7, 2] = np.inf
     x[:, 3] = -np.inf

@@ -33,6 +33,9 @@ typedef struct {
     int (*normalize_columns_f32)(const float *x, ptrdiff_t x_stride, float *y,
                                  ptrdiff_t y_stride, size_t columns, size_t n,
                                  double temperature, int log_output);
+    int (*normalize_columns_f64)(const double *x, ptrdiff_t x_stride, double *y,
+                                 ptrdiff_t y_stride, size_t columns, size_t n,
+                                 double temperature, int log_output);
 } psm_row_kernels;
 
 /* Variants for x86-64 need GCC or Clang (target pragmas, __builtin_cpu_supports). */

@@ -2,7 +2,6 @@
  * kernels_f32.c -- the float instantiation of row_kernels.inc.
  */
 #define PSM_ELEM float
-#define PSM_HAS_COLUMN_KERNEL 1
 #define PSM_NAME(base) PSM_NAME_WITH_SUFFIX(base, _f32)
 #define PSM_NAME_WITH_SUFFIX(base, suffix) PSM_NAME_PASTE(base, suffix)
 #define PSM_NAME_PASTE(base, suffix) base##suffix

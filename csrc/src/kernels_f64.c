@@ -2,7 +2,6 @@
  * kernels_f64.c -- the double instantiation of row_kernels.inc.
  */
 #define PSM_ELEM double
-#define PSM_HAS_COLUMN_KERNEL 0
 #define PSM_NAME(base) PSM_NAME_WITH_SUFFIX(base, _f64)
 #define PSM_NAME_WITH_SUFFIX(base, suffix) PSM_NAME_PASTE(base, suffix)
 #define PSM_NAME_PASTE(base, suffix) base##suffix
