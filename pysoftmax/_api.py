@@ -159,18 +159,19 @@ def _temperature(temperature: Any, bits: int) -> float:
 
 
 def _fast_kernels() -> dict[Any, tuple[Any, ...]]:
-    """Return dtype -> (C array type, softmax, log_softmax, logsumexp, lowest, highest T).
+    """Return dtype -> (C array type, softmax, log_softmax, logsumexp, lowest T, highest T, size).
 
-    The C core's contiguous entry points for the two dtypes it computes in,
-    and the temperatures (besides 0 and inf) that the fast path passes on
+    The C core's contiguous entry points for the two dtypes it computes in;
+    the temperatures (besides 0 and inf) that the fast path passes on
     without the checks of :func:`_temperature`: any for float64, those in
-    float32's normal range for float32, which cannot round to 0 or inf.
-    Empty when the C core is not built.
+    float32's normal range for float32, which cannot round to 0 or inf; and
+    the size from which the C backend may use threads, which the fast path
+    stays below.  Empty when the C core is not built.
     """
     if _core is None:
         return {}
     ffi, lib = _core.ffi, _core.lib
-    f32 = np.finfo(np.float32)
+    f32, f64 = np.finfo(np.float32), np.dtype(np.float64)
     return {
         np.dtype(np.float32): (
             ffi.typeof("float[]"),
@@ -179,22 +180,22 @@ def _fast_kernels() -> dict[Any, tuple[Any, ...]]:
             lib.psm_logsumexp_f32,
             float(f32.smallest_normal),
             float(f32.max),
+            _c_backend.MIN_THREADED_WORK // _c_backend.ENTRY_COST[f32.dtype],
         ),
-        np.dtype(np.float64): (
+        f64: (
             ffi.typeof("double[]"),
             lib.psm_softmax_f64,
             lib.psm_log_softmax_f64,
             lib.psm_logsumexp_f64,
             0.0,
             math.inf,
+            _c_backend.MIN_THREADED_WORK // _c_backend.ENTRY_COST[f64],
         ),
     }
 
 
 _FAST_KERNELS = _fast_kernels()
 _SOFTMAX, _LOG_SOFTMAX, _LOGSUMEXP = 1, 2, 3  # the kernels' places in a _FAST_KERNELS entry
-# Smaller inputs only: larger ones may be threaded (the C backend's threshold).
-_FAST_MAX_ELEMENTS = _c_backend.MIN_THREADED_ELEMENTS
 _FAST_MAX_INT_TEMPERATURE = 2**53  # ints up to here are exact floats
 _LIMITS = (0.0, math.inf)  # `in` compares with ==: -0.0 is in, NaN is not
 # The default temperature, the same object in every call that leaves it out (checked by
@@ -228,8 +229,8 @@ def _fast(
 
     ``kernel`` is ``_SOFTMAX``, ``_LOG_SOFTMAX`` or ``_LOGSUMEXP``; for
     logsumexp ``temperature`` is ``keepdims``.  The fast path takes a plain
-    ``numpy.ndarray`` of at least one dimension and fewer than
-    ``_FAST_MAX_ELEMENTS`` entries, native float32 or float64, aligned and
+    ``numpy.ndarray`` of at least one dimension, native float32 or float64
+    with fewer entries than the C backend would thread, aligned and
     C-contiguous, reduced over ``axis=-1`` (an int); a float, or an int up to
     2**53, for temperature, which needs no check beyond the range of the
     kernels' entry; ``threads`` None or a positive int; no ``backend=``, no
@@ -254,7 +255,7 @@ def _fast(
     shape = x.shape
     flags = x.flags
     size = x.size
-    if not (shape and flags.c_contiguous and flags.aligned and 0 < size < _FAST_MAX_ELEMENTS):
+    if not (shape and flags.c_contiguous and flags.aligned and 0 < size < kernels[6]):
         return None
     environ = _ENVIRON_DATA
     if (
@@ -377,9 +378,11 @@ def softmax(
         are not -inf.  Rounded to the dtype of the computation.  Default 1.
     threads : int, optional
         How many threads the C core may use: a numpy array (or a torch CPU
-        tensor) of at least 65536 entries in two or more rows is cut into
-        blocks of rows, computed in parallel.  The blocks depend on the
-        shape only, so the result is the same, bit for bit, for any count.
+        tensor) of at least 2**20 float32 or 2**18 float64 entries in two or
+        more rows is cut into blocks of rows, computed in parallel (at most
+        one thread per 2**19 float32 or 2**17 float64 entries).  The blocks
+        depend on the shape only, so the result is the same, bit for bit,
+        for any count.
         None (the default): the ``PYSOFTMAX_NUM_THREADS`` environment
         variable if it is set, else every core this process may run on.
         The other backends ignore it.
@@ -417,7 +420,7 @@ def softmax(
     array([0., 0., 1., 0.])
     >>> pysoftmax.softmax([38.0, 20.0, 40.0, 39.0], temperature=100.0).round(3)
     array([0.259, 0.216, 0.264, 0.261])
-    >>> x = np.random.default_rng(0).normal(size=(512, 256))
+    >>> x = np.random.default_rng(0).normal(size=(1024, 512))  # float64: threaded
     >>> bool(np.array_equal(pysoftmax.softmax(x, threads=2), pysoftmax.softmax(x, threads=1)))
     True
     """
@@ -527,8 +530,8 @@ def logsumexp(
     1000.6931471805599
     >>> pysoftmax.logsumexp(np.array([[0.0, 0.0], [1.0, -np.inf]]), axis=1)
     array([0.69314718, 1.        ])
-    >>> pysoftmax.logsumexp(np.zeros((1000, 100)), threads=4)[:2]
-    array([4.60517019, 4.60517019])
+    >>> pysoftmax.logsumexp(np.zeros((1000, 1000)), threads=4)[:2]
+    array([6.90775528, 6.90775528])
     """
     fast = _fast(_LOGSUMEXP, x, axis, keepdims, threads, backend)
     if fast is not None:

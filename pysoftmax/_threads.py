@@ -43,16 +43,16 @@ def from_environment() -> int | None:
         Naming the variable, when it holds anything but a positive integer.
     """
     raw = os.environ.get(ENVIRONMENT_VARIABLE)
-    if not raw:
+    if raw is None:
         return None
     text = raw.strip()
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+    if raw and (not (text.isascii() and text.isdigit()) or int(text) < 1):
         raise ValueError(
             f"the environment variable {ENVIRONMENT_VARIABLE} must be a positive integer "
             f"(a thread count), got {raw!r}"
         )
     VALID_ENVIRONMENT_VALUES.add(_encode_value(raw))
-    return int(text)
+    return int(text) if raw else None
 
 
 def resolve(threads: Any) -> int:

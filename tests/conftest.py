@@ -38,7 +38,7 @@ def fast_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, int]]:
     from pysoftmax import _api
 
     calls: list[tuple[str, int, int]] = []
-    for dtype, (ctype, *kernels, low, high) in list(_api._FAST_KERNELS.items()):
+    for dtype, (ctype, *kernels, low, high, size) in list(_api._FAST_KERNELS.items()):
         suffix = "f32" if dtype.itemsize == 4 else "f64"
         spies = [
             lambda *args, kernel=kernel, name=f"{name}_{suffix}": (
@@ -46,5 +46,5 @@ def fast_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, int]]:
             )
             for kernel, name in zip(kernels, ["softmax", "log_softmax", "logsumexp"], strict=True)
         ]
-        monkeypatch.setitem(_api._FAST_KERNELS, dtype, (ctype, *spies, low, high))
+        monkeypatch.setitem(_api._FAST_KERNELS, dtype, (ctype, *spies, low, high, size))
     return calls

@@ -551,7 +551,8 @@ def _not_fast_cases():
         "0-d": (np.array(2.5), {}),
         "empty": (np.zeros((3, 0)), {}),
         "no rows": (np.zeros((0, 3)), {}),
-        "large": (np.ones((256, 256)), {}),
+        "large": (np.ones((1024, 512)), {}),  # float64: 2**19 entries, threaded
+        "large float32": (np.ones((1024, 1024), dtype=np.float32), {}),
         "backend c": (x, {"backend": "c"}),
         "numpy temperature": (x, {"temperature": np.float64(2.0)}),
         "sequence": (x.tolist(), {}),
@@ -606,3 +607,17 @@ def test_the_fast_path_reads_the_input_in_place(monkeypatch):
     assert addresses == [base[1:3].ctypes.data]
     assert not np.shares_memory(result, base)
     np.testing.assert_array_equal(result, _general("softmax", base[1:3]))
+
+
+def test_the_readme_shows_the_signatures():
+    import inspect
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    for function in FUNCTIONS:
+        signature = inspect.signature(getattr(pysoftmax, function))
+        bare = signature.replace(
+            parameters=[p.replace(annotation=p.empty) for p in signature.parameters.values()],
+            return_annotation=signature.empty,
+        )
+        assert f"pysoftmax.{function}{bare}" in readme

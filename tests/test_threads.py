@@ -66,7 +66,7 @@ def test_concurrent_calls_give_the_single_threaded_results():
 # ---- threads=: the argument and the environment variable ------------------------------------
 
 FUNCTIONS = ["softmax", "log_softmax", "logsumexp"]
-BIG = (512, 256)  # 131072 entries: above the threshold for threads
+BIG = (2048, 1024)  # 2M entries: threaded, for up to 4 threads in float32, 16 in float64
 
 
 def call(function, x, **kwargs):
@@ -74,8 +74,19 @@ def call(function, x, **kwargs):
 
 
 @pytest.fixture
+def threads_asked(monkeypatch):
+    """Record the thread count that each call hands the C backend."""
+    from pysoftmax._backends import c
+
+    asked = []
+    original = c._run
+    monkeypatch.setattr(c, "_run", lambda *args: asked.append(args[3]) or original(*args))
+    return asked
+
+
+@pytest.fixture
 def blocks(monkeypatch):
-    """Record (blocks, threads) for each call of the C backend that goes through the pool."""
+    """Record (blocks, threads used) for each call of the C backend cut into blocks."""
     from pysoftmax._backends import c
 
     calls = []
@@ -107,7 +118,7 @@ def test_bad_thread_counts_are_refused_by_every_backend():
 
 
 def test_thread_counts_of_any_integer_type(blocks):
-    x = np.ones(BIG)
+    x = np.ones(BIG, dtype=np.float32)
     expected = pysoftmax.softmax(x, threads=2)
     np.testing.assert_array_equal(pysoftmax.softmax(x, threads=np.int64(2)), expected)
     assert [threads for _, threads in blocks] == [2, 2]
@@ -124,22 +135,27 @@ def test_a_bad_environment_variable_is_named(function, size, value, monkeypatch)
     call(function, np.ones(size), threads=1)
 
 
-def test_the_environment_variable_sets_the_default(monkeypatch, blocks):
+def test_the_environment_variable_sets_the_default(
+    monkeypatch, threads_asked, blocks, general_path
+):
+    x = np.ones(BIG)  # float64: work for 16 threads
     monkeypatch.setenv("PYSOFTMAX_NUM_THREADS", "3")
-    pysoftmax.softmax(np.ones(BIG))
-    pysoftmax.softmax(np.ones(BIG), threads=2)  # the argument wins
+    pysoftmax.softmax(x)
+    pysoftmax.softmax(x, threads=2)  # the argument wins
     monkeypatch.setenv("PYSOFTMAX_NUM_THREADS", " 5 ")
-    pysoftmax.logsumexp(np.ones(BIG))
+    pysoftmax.logsumexp(x)
+    pysoftmax.logsumexp(np.ones(10))  # small: not threaded, but asked for 5 all the same
+    assert threads_asked == [3, 2, 5, 5]
     assert [threads for _, threads in blocks] == [3, 2, 5]
 
 
-def test_without_the_variable_every_available_core(monkeypatch, blocks):
+def test_without_the_variable_every_available_core(monkeypatch, threads_asked, general_path):
     monkeypatch.delenv("PYSOFTMAX_NUM_THREADS", raising=False)
     pysoftmax.log_softmax(np.ones(BIG))
     monkeypatch.setenv("PYSOFTMAX_NUM_THREADS", "")  # set but empty: as if unset
-    pysoftmax.log_softmax(np.ones(BIG))
+    pysoftmax.log_softmax(np.ones(10))
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    assert [threads for _, threads in blocks] == [cores, cores]
+    assert threads_asked == [cores, cores]
     assert _threads.available_cores() == cores
 
 
@@ -150,6 +166,10 @@ def test_a_valid_variable_keeps_small_calls_fast(monkeypatch, fast_calls):
     pysoftmax.softmax(x)
     pysoftmax.softmax(x)
     assert len(fast_calls) >= 2
+    monkeypatch.setenv("PYSOFTMAX_NUM_THREADS", "")  # empty: as if unset, and fast too
+    pysoftmax.softmax(x)
+    pysoftmax.softmax(x)
+    assert len(fast_calls) >= 3
     monkeypatch.setenv("PYSOFTMAX_NUM_THREADS", "zero")  # a new value is read again
     with pytest.raises(ValueError, match="PYSOFTMAX_NUM_THREADS"):
         pysoftmax.softmax(x)
@@ -200,7 +220,7 @@ def _one_c_call(function, matrix, temperature):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("layout", ["last_axis", "axis_0", "transposed", "sliced"])
 def test_every_thread_count_gives_the_same_bits(function, dtype, layout, blocks):
-    data = _rows_with_special_values((600, 300), dtype, seed=7)
+    data = _rows_with_special_values((2400, 500), dtype, seed=7)
     temperatures = [{}] if function == "logsumexp" else [{}, {"temperature": 0.75}]
     for kwargs in temperatures:
         if layout == "last_axis":
@@ -210,7 +230,7 @@ def test_every_thread_count_gives_the_same_bits(function, dtype, layout, blocks)
         elif layout == "transposed":
             x, axis, rows = data.T, 0, data
         else:
-            wide = np.zeros((600, 900), dtype=dtype)
+            wide = np.zeros((2400, 1500), dtype=dtype)
             wide[:, ::3] = data
             x, axis, rows = wide[:, ::3], -1, data
         results = [call(function, x, axis=axis, threads=t, **kwargs) for t in (1, 2, 3, 8)]
@@ -226,7 +246,8 @@ def test_every_thread_count_gives_the_same_bits(function, dtype, layout, blocks)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_every_thread_count_gives_the_same_bits_on_many_shapes(dtype):
     generator = np.random.default_rng(8)
-    for shape in [(2, 40000), (3, 30000), (17, 5000), (300, 257), (70000, 1), (9, 9, 1000)]:
+    shapes = [(2, 600000), (3, 400000), (17, 70000), (4100, 257), (1200000, 1), (9, 9, 14000)]
+    for shape in shapes:
         x = generator.normal(scale=5.0, size=shape).astype(dtype)
         x.reshape(-1)[::997] = np.inf
         for function in FUNCTIONS:
@@ -238,11 +259,14 @@ def test_every_thread_count_gives_the_same_bits_on_many_shapes(dtype):
 def test_blocks_depend_on_the_shape_only():
     from pysoftmax._backends import c
 
-    for rows, n in [(2, 10**6), (64, 1024), (4096, 1024), (64, 32000), (100000, 3)]:
+    shapes = [(2, 10**6), (64, 1024), (4096, 1024), (64, 32000), (10**5, 3), (16384, 4096)]
+    for rows, n in [*shapes, (127, 70000), (1000, 65537)]:
         per_block = c.rows_per_block(rows, n)
         assert 1 <= per_block <= rows
-        assert per_block * n <= max(c.BLOCK_ELEMENTS, n)  # a block is one row or fits
-        assert math.ceil(rows / per_block) >= min(rows, c.MIN_BLOCKS)
+        # A block is one row, or about BLOCK_ELEMENTS entries, or more where that makes too many.
+        wanted = max(c.BLOCK_ELEMENTS, math.ceil(rows * n / c.MAX_BLOCKS))
+        assert per_block == 1 or wanted - n < per_block * n <= wanted
+        assert math.ceil(rows / per_block) <= 2 * c.MAX_BLOCKS
 
 
 # ---- the pool is used for large inputs, and only for them -----------------------------------
@@ -280,14 +304,17 @@ def test_small_inputs_and_single_rows_stay_on_the_calling_thread(monkeypatch, ge
         _threads, "_submit", lambda task, copies: submitted.append(copies) or original(task, copies)
     )
     pysoftmax.softmax(np.ones((4, 1000)), threads=4)  # 4000 entries: below the threshold
-    pysoftmax.softmax(np.ones(200000), threads=4)  # one row
+    pysoftmax.softmax(np.ones(600000), threads=4)  # one row
     pysoftmax.softmax(np.ones(BIG), threads=1)  # one thread asked
     assert submitted == []
     pysoftmax.softmax(np.ones(BIG), threads=4)
     assert submitted == [3]
 
 
-def test_one_pool_grown_on_demand_and_reused():
+def test_one_pool_grown_on_demand_and_reused(monkeypatch):
+    from pysoftmax._backends import c
+
+    monkeypatch.setattr(c, "WORK_PER_THREAD", 1)  # as many threads as there are blocks
     x = np.ones((64, 20000))  # 22 blocks: work for up to 22 threads
     pysoftmax.softmax(x, threads=2)
     pool = _threads._pool
@@ -340,14 +367,14 @@ import numpy as np
 import pysoftmax
 from pysoftmax import _threads
 
-x = np.ones((512, 256))
+x = np.ones((2048, 1024), dtype=np.float32)
 pysoftmax.softmax(x, threads=2)  # the parent's pool exists, with its threads
 pid = os.fork()
 if pid == 0:  # the child: the parent's threads are not here, nor is its pool
     fresh = _threads._pool is None
     total = float(pysoftmax.softmax(x, threads=2).sum())
     workers = [t for t in threading.enumerate() if t.name.startswith("pysoftmax")]
-    os._exit(0 if fresh and total == 512.0 and workers else 1)
+    os._exit(0 if fresh and total == 2048.0 and workers else 1)
 _, status = os.waitpid(pid, 0)
 sys.exit(os.waitstatus_to_exitcode(status))
 """

@@ -7,9 +7,11 @@ aligned and in native byte order, the C core's strided entry points read the
 caller's memory directly; otherwise one copy is made.  cffi releases the GIL
 for the duration of the call.
 
-Inputs of at least ``MIN_THREADED_ELEMENTS`` entries in at least two rows
-are cut into blocks of whole rows, one C call each, run on up to
-``request.threads`` threads (:mod:`pysoftmax._threads`).  The blocks depend
+Inputs of at least ``MIN_THREADED_WORK`` (entries weighted by
+``ENTRY_COST``: 1M float32 or 256K float64 entries) in at least two rows are
+cut into blocks of whole rows, one C call each, run on up to
+``request.threads`` threads (:mod:`pysoftmax._threads`), at most one per
+``WORK_PER_THREAD``.  The blocks depend
 on the shape alone, never on the thread count, so every thread count gives
 the same bits.
 """
@@ -36,14 +38,20 @@ DESCRIPTION = "numpy arrays on the CPU, through the C core (cffi)"
 
 _C_TYPES = {np.dtype(np.float32): "float *", np.dtype(np.float64): "double *"}
 
-# Below this many entries (or with one row) a call is one C call on the calling thread:
-# handing blocks to the pool costs tens of microseconds (see README, "Threads").
-MIN_THREADED_ELEMENTS = 1 << 16
-# Blocks hold about this many entries (a block is whole rows: one row of a longer row)...
+# What one entry costs the kernels, relative to float32 (measured: float64's double-double
+# arithmetic takes about four times as long).  A call's work is its entries times this cost.
+ENTRY_COST = {np.dtype(np.float32): 1, np.dtype(np.float64): 4}
+# Below this much work (1M float32 or 256K float64 entries: about a millisecond), or with one
+# row, a call is one C call on the calling thread, for any thread count: waking a second
+# thread costs tens of microseconds, and below this it did not pay for itself (measured:
+# README, "Threads and the cost of a call").
+MIN_THREADED_WORK = 1 << 20
+# A call uses at most one thread per this much work (2 threads from the threshold on).
+WORK_PER_THREAD = 1 << 19
+# Blocks hold about this many entries (a block is whole rows, at least one) ...
 BLOCK_ELEMENTS = 1 << 16
-# ... but there are at least this many blocks where the rows allow, so that a matrix just
-# above the threshold still has work for several threads.
-MIN_BLOCKS = 8
+# ... or more, so that there are about this many at most: every block boundary takes the GIL.
+MAX_BLOCKS = 64
 
 
 def availability() -> tuple[bool, str]:
@@ -78,7 +86,8 @@ def rows_per_block(rows: int, n: int) -> int:
 
     A function of the shape only: the thread count never moves a block boundary.
     """
-    return max(1, min(BLOCK_ELEMENTS // n, math.ceil(rows / MIN_BLOCKS)))
+    entries = max(BLOCK_ELEMENTS, math.ceil(rows * n / MAX_BLOCKS))
+    return max(1, entries // n)
 
 
 def _run(
@@ -87,7 +96,8 @@ def _run(
     """Call ``psm_<function>_strided_<f32|f64>`` on a matrix and its output buffer.
 
     Large matrices are cut into blocks of rows (:func:`rows_per_block`), one
-    call each, on up to ``threads`` threads.  The caller keeps both arrays
+    call each, on up to ``threads`` threads (fewer where the matrix is not
+    large enough to give each ``WORK_PER_THREAD``).  The caller keeps both arrays
     alive during the call; the C core checks every size, stride and overlap
     again.
     """
@@ -96,7 +106,8 @@ def _run(
     source, (source_row_stride, source_stride) = _pointer(matrix), element_strides(matrix)
     target, (target_row_stride, *target_stride) = _pointer(result), element_strides(result)
     rows, n = matrix.shape
-    if rows < 2 or rows * n < MIN_THREADED_ELEMENTS:
+    work = rows * n * ENTRY_COST[matrix.dtype]
+    if rows < 2 or work < MIN_THREADED_WORK:
         check_status(
             kernel(
                 source,
@@ -129,6 +140,7 @@ def _run(
             )
         )
 
+    threads = min(threads, work // WORK_PER_THREAD)
     run_blocks(block, math.ceil(rows / per_block), threads)
 
 
