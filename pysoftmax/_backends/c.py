@@ -11,9 +11,8 @@ Inputs of at least ``MIN_THREADED_WORK`` (entries weighted by
 ``ENTRY_COST``: 1M float32 or 256K float64 entries) in at least two rows are
 cut into blocks of whole rows, one C call each, run on up to
 ``request.threads`` threads (:mod:`pysoftmax._threads`), at most one per
-``WORK_PER_THREAD``.  The blocks depend
-on the shape alone, never on the thread count, so every thread count gives
-the same bits.
+``WORK_PER_THREAD``.  The blocks depend on the shape alone, never on the
+thread count, so every thread count gives the same bits.
 """
 
 from __future__ import annotations
@@ -97,9 +96,9 @@ def _run(
 
     Large matrices are cut into blocks of rows (:func:`rows_per_block`), one
     call each, on up to ``threads`` threads (fewer where the matrix is not
-    large enough to give each ``WORK_PER_THREAD``).  The caller keeps both arrays
-    alive during the call; the C core checks every size, stride and overlap
-    again.
+    large enough to give each ``WORK_PER_THREAD``).  The caller keeps both
+    arrays alive during the call; the C core checks every size, stride and
+    overlap again.
     """
     suffix = "f32" if matrix.dtype == np.float32 else "f64"
     kernel = getattr(_core.lib, f"psm_{function}_strided_{suffix}")
@@ -124,7 +123,9 @@ def _run(
         return
     per_block = rows_per_block(rows, n)
 
-    def block(index: int) -> None:
+    # The pointers do not own the memory: the closure holds the arrays, for a helper may
+    # still be writing after the caller left (interrupted while it waited).
+    def block(index: int, arrays: tuple[np.ndarray, ...] = (matrix, result)) -> None:
         start = index * per_block
         check_status(
             kernel(
