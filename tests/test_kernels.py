@@ -76,3 +76,25 @@ def test_long_rows_in_chunks_match_the_same_row_in_float64_steps(dtype, function
     np.testing.assert_array_max_ulp(result, np.asarray(expected).astype(dtype), maxulp=tolerance)
     if dtype == np.float64:
         np.testing.assert_allclose(result, expected, rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("columns", [1100, 1540])
+def test_threaded_blocks_of_side_by_side_rows_are_whole_strips(dtype, columns):
+    # Axis 0 of a C-contiguous matrix: rows side by side.  Threaded calls cut them in blocks
+    # of whole strips of the C core's kernel across rows, so that no block leaves a sliver
+    # for the row path: the bits are those of one C call, for any thread count.
+    from pysoftmax._backends import c
+
+    assert c.rows_per_block(columns, 1024, side_by_side=True) % c.COLUMN_STRIP == 0
+    rng = np.random.default_rng(columns)
+    x = (rng.standard_normal((1024, columns)) * 10).astype(dtype)
+    one_call = np.empty_like(x)
+    suffix = "f32" if dtype == np.float32 else "f64"
+    function = getattr(c._core.lib, f"psm_softmax_strided_{suffix}")
+    c.check_status(
+        function(c._pointer(x), 1, columns, c._pointer(one_call), 1, columns, columns, 1024, 1.0)
+    )
+    for threads in (1, 2, 3):
+        result = pysoftmax.softmax(x, axis=0, threads=threads)
+        assert np.array_equal(result, one_call), threads

@@ -51,6 +51,10 @@ WORK_PER_THREAD = 1 << 19
 BLOCK_ELEMENTS = 1 << 16
 # ... or more, so that there are about this many at most: every block boundary takes the GIL.
 MAX_BLOCKS = 64
+# Rows that lie side by side in memory (a reduced axis that is not the last) are computed by
+# the C core's kernel across rows in strips of up to this many rows (PSM_COLUMNS in
+# csrc/src/vector_rows.inc); blocks of such rows are whole strips.
+COLUMN_STRIP = 512
 
 
 def availability() -> tuple[bool, str]:
@@ -80,13 +84,17 @@ def _pointer(array: np.ndarray) -> Any:
     return _core.ffi.cast(_C_TYPES[array.dtype], array.__array_interface__["data"][0])
 
 
-def rows_per_block(rows: int, n: int) -> int:
+def rows_per_block(rows: int, n: int, side_by_side: bool = False) -> int:
     """Return how many rows make one block of a threaded ``rows x n`` call (the last may be short).
 
-    A function of the shape only: the thread count never moves a block boundary.
+    A function of the shape and layout only: the thread count never moves a block
+    boundary.  Rows side by side (row stride 1) come in whole strips of ``COLUMN_STRIP``.
     """
     entries = max(BLOCK_ELEMENTS, math.ceil(rows * n / MAX_BLOCKS))
-    return max(1, entries // n)
+    per_block = max(1, entries // n)
+    if side_by_side:
+        per_block = math.ceil(per_block / COLUMN_STRIP) * COLUMN_STRIP
+    return per_block
 
 
 def _run(
@@ -121,7 +129,7 @@ def _run(
             )
         )
         return
-    per_block = rows_per_block(rows, n)
+    per_block = rows_per_block(rows, n, source_row_stride == 1 and source_stride != 1)
 
     # The pointers do not own the memory: the closure holds the arrays, for a helper may
     # still be writing after the caller left (interrupted while it waited).
