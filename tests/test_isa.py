@@ -66,3 +66,12 @@ def test_each_variant_passes_the_conformance_vectors(variant):
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     assert " passed" in completed.stdout
+
+
+def test_backends_reports_the_variant_in_use():
+    import pysoftmax
+    from pysoftmax import _core
+
+    isa = _core.ffi.string(_core.lib.psm_isa()).decode()
+    info = {b.name: b for b in pysoftmax.backends()}["c"]
+    assert info.reason.endswith(f", {isa} kernels")

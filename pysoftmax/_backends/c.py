@@ -61,7 +61,9 @@ def availability() -> tuple[bool, str]:
     """Return whether the compiled C core can be loaded, and why not."""
     if _core is None:
         return False, _IMPORT_ERROR
-    return True, f"C core {_core.ffi.string(_core.lib.psm_version()).decode()} loaded"
+    version = _core.ffi.string(_core.lib.psm_version()).decode()
+    isa = _core.ffi.string(_core.lib.psm_isa()).decode()
+    return True, f"C core {version} loaded, {isa} kernels"
 
 
 def refuses(x: Any) -> str | None:
