@@ -6,7 +6,8 @@ Drives ``csrc/CMakeLists.txt`` from scratch in temporary directories:
 - ``cmake --install`` to a prefix, then a program outside the project built
   against it through pkg-config and through ``find_package(pysoftmax)``
   (shared and static);
-- the exported symbols and the SONAME of the shared library;
+- the exported symbols of the shared library (against the header and the
+  committed list csrc/exported_symbols.txt) and its SONAME;
 - a build with ``-DPSM_SANITIZE=ON`` (AddressSanitizer + UBSan) and its tests.
 
 The whole module is skipped when cmake or a C compiler is missing.
@@ -28,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CSRC = ROOT / "csrc"
 HEADER = CSRC / "include" / "pysoftmax.h"
 CONSUMER = CSRC / "tests" / "consumer"
+EXPORTED_SYMBOLS = CSRC / "exported_symbols.txt"
 
 CMAKE = shutil.which("cmake")
 CTEST = shutil.which("ctest")
@@ -139,20 +141,44 @@ def cmake_build(directory: Path, *options: str, env: dict[str, str] | None = Non
     return Build(directory, log)
 
 
+# The Release build and its installation, made once per test session:
+# tests/test_examples.py builds the examples against the same prefix.
+_SESSION: dict[str, Build | Path] = {}
+
+
+def shared_release_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """The Release build of csrc/ with -DPSM_WERROR=ON (built on first use)."""
+    if "build" not in _SESSION:
+        _SESSION["build"] = cmake_build(
+            tmp_path_factory.mktemp("build") / "release",
+            "-DCMAKE_BUILD_TYPE=Release",
+            "-DPSM_WERROR=ON",
+        )
+    build = _SESSION["build"]
+    assert isinstance(build, Build)
+    return build
+
+
+def shared_prefix(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where ``cmake --install`` put that build (installed on first use)."""
+    if "prefix" not in _SESSION:
+        build = shared_release_build(tmp_path_factory)
+        destination = tmp_path_factory.mktemp("install") / "prefix"
+        run([str(CMAKE), "--install", str(build.directory), "--prefix", str(destination)])
+        _SESSION["prefix"] = destination
+    prefix = _SESSION["prefix"]
+    assert isinstance(prefix, Path)
+    return prefix
+
+
 @pytest.fixture(scope="module")
 def release_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
-    return cmake_build(
-        tmp_path_factory.mktemp("build") / "release",
-        "-DCMAKE_BUILD_TYPE=Release",
-        "-DPSM_WERROR=ON",
-    )
+    return shared_release_build(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
-def prefix(release_build: Build, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    destination = tmp_path_factory.mktemp("install") / "prefix"
-    run([str(CMAKE), "--install", str(release_build.directory), "--prefix", str(destination)])
-    return destination
+def prefix(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return shared_prefix(tmp_path_factory)
 
 
 def installed_libdir(prefix: Path) -> Path:
@@ -282,6 +308,28 @@ def test_only_the_header_functions_are_exported(release_build: Build) -> None:
     assert {name for name in exported if name.startswith("psm_")} == declared, listing
     others = {name for name in exported if not name.startswith("psm_")}
     assert others <= TOOLCHAIN_SYMBOLS, f"unexpected exports: {sorted(others - TOOLCHAIN_SYMBOLS)}"
+    # The committed ABI: a function removed or renamed in the header and the
+    # library together still fails here.  Only additions are allowed, and they
+    # are added to the list (one name a line, sorted).
+    committed = committed_symbols()
+    assert sorted(declared) == committed, (
+        f"the ABI changed: removed {sorted(set(committed) - declared)}, "
+        f"added {sorted(declared - set(committed))}; a removal or a rename needs a new major "
+        f"version, an addition a line in {EXPORTED_SYMBOLS.relative_to(ROOT)}"
+    )
+
+
+def committed_symbols() -> list[str]:
+    """csrc/exported_symbols.txt: the names, checked to be one a line, sorted, unique."""
+    lines = EXPORTED_SYMBOLS.read_text(encoding="utf-8").splitlines()
+    assert lines == sorted(set(lines)), f"{EXPORTED_SYMBOLS} is not sorted and unique"
+    assert all(re.fullmatch(r"psm_\w+", line) for line in lines), f"{EXPORTED_SYMBOLS}: {lines}"
+    return lines
+
+
+def test_the_committed_symbol_list_is_the_headers() -> None:
+    # No build needed: the header and the committed list agree.
+    assert committed_symbols() == sorted(header_functions())
 
 
 @pytest.mark.skipif(
