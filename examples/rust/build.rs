@@ -30,7 +30,7 @@ const OLDEST_MINOR: u32 = 1;
 
 fn fail(message: &str) -> ! {
     eprintln!("error: {message}");
-    panic!("pysoftmax build script: {message}");
+    std::process::exit(1);
 }
 
 fn pkg_config(arguments: &[&str]) -> String {
