@@ -1,6 +1,6 @@
 """Write the seed corpus of the fuzz harnesses (csrc/fuzz/corpus/), one small file per case.
 
-    python3 csrc/fuzz/make_corpus.py
+    python3 csrc/fuzz/make_corpus.py [DIRECTORY]      # default: csrc/fuzz/corpus
 
 Each seed spells one call in the byte order that fuzz_rows.c reads (see its decoder): a head
 byte (bit 0 float64, bit 1 strided), the placement of x and y, rows, n, the strides (strided
@@ -14,6 +14,7 @@ exactly what this script says.
 from __future__ import annotations
 
 import struct
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -280,14 +281,15 @@ def write(directory: Path, seeds: dict[str, bytes]) -> None:
         (directory / name).write_bytes(data)
 
 
-def main() -> None:
-    """Write both corpora and say how large they are."""
-    write(HERE / "corpus" / "rows", row_seeds())
-    write(HERE / "corpus" / "status", status_seeds())
-    total = sum(p.stat().st_size for p in (HERE / "corpus").rglob("*") if p.is_file())
-    count = sum(1 for p in (HERE / "corpus").rglob("*") if p.is_file())
+def main(argv: list[str]) -> None:
+    """Write both corpora (under ``argv[1]``, else corpus/ here) and say how large they are."""
+    root = Path(argv[1]) if len(argv) > 1 else HERE / "corpus"
+    write(root / "rows", row_seeds())
+    write(root / "status", status_seeds())
+    total = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+    count = sum(1 for p in root.rglob("*") if p.is_file())
     print(f"{count} seeds, {total} bytes")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv)

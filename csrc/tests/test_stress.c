@@ -20,7 +20,8 @@
  * Run plainly by ctest, and under ThreadSanitizer by
  * tests/test_c_hardening.py (-DPSM_TSAN=ON): the kernels are chosen in a
  * load-time constructor and nothing else is shared, so it must be clean.
- * Without POSIX threads it is skipped (exit 77).
+ * Without POSIX threads it is skipped (exit 77).  `test_stress N` runs N
+ * iterations instead of 6.
  */
 #if defined(PSM_TEST_HAVE_PTHREADS)
 #define _POSIX_C_SOURCE 200112L
@@ -44,7 +45,7 @@
 #endif
 
 #define THREADS 8
-#define ITERATIONS 6
+static int iterations = 6; /* argv[1] may say fewer (valgrind runs one) */
 #define ROWS 24
 #define N 300
 #define LONG_N 5000
@@ -303,7 +304,7 @@ static void *worker(void *argument)
     if (me->index % 4 == 2)
         feraiseexcept(FE_INEXACT);
     wait_at_gate();
-    for (iteration = 0; iteration < ITERATIONS; iteration++) {
+    for (iteration = 0; iteration < iterations; iteration++) {
         for (k = 0; k < job_count; k++) {
             /* Each thread walks the jobs in its own order, so that different
              * functions overlap in time. */
@@ -332,7 +333,7 @@ static void *worker(void *argument)
     return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     pthread_t threads[THREADS];
     static unsigned char scratch[sizeof x64];
@@ -340,6 +341,8 @@ int main(void)
     int t, started = 0;
     size_t k;
 
+    if (argc > 1 && atoi(argv[1]) > 0)
+        iterations = atoi(argv[1]);
     make_inputs();
     make_jobs();
     for (k = 0; k < job_count; k++) {
@@ -375,8 +378,8 @@ int main(void)
         pthread_join(threads[t], NULL);
     for (t = 0; t < started; t++) {
         const thread_report *r = &reports[t];
-        CHECK(r->calls == (long)(ITERATIONS * job_count), "thread %d made %ld of %ld calls", t,
-              r->calls, (long)(ITERATIONS * job_count));
+        CHECK(r->calls == (long)iterations * (long)job_count, "thread %d made %ld of %ld calls",
+              t, r->calls, (long)iterations * (long)job_count);
         CHECK(r->mismatches == 0, "thread %d: %ld results differ from the single-threaded ones", t,
               r->mismatches);
         CHECK(r->bad_status == 0, "thread %d: %ld calls failed", t, r->bad_status);
@@ -386,7 +389,7 @@ int main(void)
               r->other_failures);
     }
     printf("test_stress: %d threads x %d iterations x %lu jobs (kernels %s)\n", THREADS,
-           ITERATIONS, (unsigned long)job_count, isa);
+           iterations, (unsigned long)job_count, isa);
     for (k = 0; k < job_count; k++)
         free(expected[k]);
     return psm_test_finish("test_stress");
