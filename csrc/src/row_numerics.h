@@ -150,7 +150,7 @@ PSM_INTERNAL double psm_rule_value(psm_value value, size_t count)
     case PSM_VALUE_ONE_OVER_COUNT:
         return 1.0 / (double)count;
     case PSM_VALUE_MINUS_LOG_COUNT:
-        return -log((double)count);
+        return 0.0 - log((double)count); /* +0 for one entry, as log(1) is; -log(1) is -0 */
     case PSM_VALUE_NAN:
     case PSM_VALUE_NONE:
         break;

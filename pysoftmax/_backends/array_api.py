@@ -195,7 +195,7 @@ def _rule_value(xp: Namespace, value: str, count: Array) -> Array:
     if value == "1/count":
         return 1.0 / count
     if value == "-log(count)":
-        return -xp.log(count)
+        return 0.0 - xp.log(count)  # +0 for one entry, as log(1) is; -log(1) is -0
     return (
         xp.zeros_like(count)
         + {"nan": math.nan, "0": 0.0, "-inf": -math.inf, "inf": math.inf}[value]
