@@ -258,37 +258,12 @@ def test_the_status_harness_finds_nothing(
 
 
 # The defects the harnesses found (csrc/fuzz/README.md), each shown by csrc/fuzz/known_defects.c
-# on the fuzz build; the harnesses steer clear of them unless built with -DPSM_FUZZ_STRICT=1.
-# D1 and D2 show only where the compiler converts the temperature first (clang -O3 does, GCC 12
-# happens not to): not strict.  D3 shows with any compiler: strict, so that its fix is noticed
-# (then remove this mark and the harness's D3 tolerance).
-KNOWN_DEFECTS = [
-    pytest.param(
-        "D1",
-        marks=pytest.mark.xfail(
-            strict=False,
-            reason="D1: the float32 functions convert the temperature to double before they "
-            "switch denormals-are-zero off: with the caller's DAZ set, a subnormal float "
-            "temperature is taken as 0",
-        ),
-    ),
-    pytest.param(
-        "D2",
-        marks=pytest.mark.xfail(
-            strict=False,
-            reason="D2: the same conversion, before the caller's exception flags are saved, "
-            "raises FE_INVALID in them for a signaling-NaN float temperature",
-        ),
-    ),
-    pytest.param(
-        "D3",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="D3: the baseline kernels' float64 log_softmax returns NaN where "
-            "|x - max| > 2^996 and (x - max) / T is finite (Veltkamp splitting overflows)",
-        ),
-    ),
-]
+# on the fuzz build, all fixed: they stay as regression tests.  D1: the float32 functions
+# converted the temperature to double before switching denormals-are-zero off (a subnormal T
+# read as 0 under the caller's DAZ); D2: the same conversion raised FE_INVALID in the caller's
+# flags for a signaling-NaN T; D3: the baseline kernels' float64 log_softmax gave NaN where
+# |x - max| > 2^996 and (x - max) / T is finite (Veltkamp splitting overflowed).
+KNOWN_DEFECTS = ["D1", "D2", "D3"]
 
 
 @pytest.mark.parametrize("case", KNOWN_DEFECTS)
