@@ -1,0 +1,736 @@
+"""docs/bad-inputs.md is true: every row of its tables is checked here.
+
+Each row names a case; this module has a check for each case, for the C ABI (through the
+cffi module ``pysoftmax._core``, so that NULL pointers, overlapping and strided outputs and
+impossible sizes can be passed) and for the Python functions.  The test reads the table, and
+for every row asserts that the C calls of its case return the status the row's C column names
+(and that an error wrote nothing), and that the Python calls of its case raise the exception
+the Python column names (or none), with the argument it names in the message.  A row whose
+column says "—" has no check on that side, and every check has its row.
+"""
+
+from __future__ import annotations
+
+import decimal
+import fractions
+import math
+import re
+import struct
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from numpy.exceptions import AxisError
+
+import pysoftmax
+
+try:
+    from pysoftmax import _core
+except ImportError:  # pragma: no cover - the extension is built by pip install
+    _core = None  # type: ignore[assignment]
+
+try:
+    import ml_dtypes
+
+    BFLOAT16: Any = np.dtype(ml_dtypes.bfloat16)
+except ImportError:  # pragma: no cover
+    BFLOAT16 = None
+
+TABLE = Path(__file__).resolve().parent.parent / "docs" / "bad-inputs.md"
+PTRDIFF_MAX = 2**63 - 1
+PTRDIFF_MIN = -(2**63)
+SENTINEL = -12345.6875
+
+
+# ---------------------------------------------------------------- the table
+
+
+def table_rows() -> list[tuple[str, str, str, str]]:
+    """(case, input, C column, Python column) of every row of the tables."""
+    rows = []
+    for line in TABLE.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^\| `([a-z0-9-]+)` \|", line)
+        if not match:
+            continue
+        cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+        assert len(cells) == 4, f"a row of docs/bad-inputs.md has {len(cells)} cells: {line}"
+        rows.append((match.group(1), cells[1], cells[2], cells[3]))
+    return rows
+
+
+def expected_c(cell: str) -> str | None:
+    """The status name (PSM_OK, PSM_E_...) or '"unknown status"' a C cell names; None for —."""
+    if cell.startswith("—"):
+        return None
+    if '"unknown status"' in cell:
+        return '"unknown status"'
+    match = re.search(r"`(PSM_(?:OK|E_[A-Z_]+))`", cell)
+    assert match, f"no status in the C cell {cell!r}"
+    return match.group(1)
+
+
+def expected_python(cell: str) -> tuple[str, str | None] | None:
+    """("no error" or an exception name, the argument it names) a Python cell says; None: —."""
+    if cell.startswith("—"):
+        return None
+    if cell.startswith("no error"):
+        return "no error", None
+    match = re.match(r"`(\w+Error)`", cell)
+    assert match, f"no exception in the Python cell {cell!r}"
+    named = re.search(r"names `([^`]+)`", cell)
+    return match.group(1), named.group(1) if named else None
+
+
+# ---------------------------------------------------------------- C calls
+
+Status = int | str
+
+
+def _lib() -> Any:
+    if _core is None:
+        pytest.skip("the C extension pysoftmax._core is not built")
+    return _core.lib
+
+
+def _ffi() -> Any:
+    assert _core is not None
+    return _core.ffi
+
+
+class Buffer:
+    """A C array of `count` elements of `kind` ("float"/"double"), filled with a sentinel."""
+
+    def __init__(self, kind: str, count: int, values: list[float] | None = None) -> None:
+        self.kind = kind
+        self.array = _ffi().new(f"{kind}[]", max(count, 1))
+        for i in range(max(count, 1)):
+            self.array[i] = SENTINEL
+        for i, value in enumerate(values or []):
+            self.array[i] = value
+
+    def at(self, offset: int) -> Any:
+        return self.array + offset
+
+    def snapshot(self) -> bytes:
+        return bytes(_ffi().buffer(self.array))
+
+
+def _suffixes() -> list[tuple[str, str]]:
+    return [("f32", "float"), ("f64", "double")]
+
+
+def _unchanged_on_error(status: int, buffers: list[Buffer], before: list[bytes]) -> int:
+    if status != 0:
+        after = [b.snapshot() for b in buffers]
+        assert after == before, f"status {status}, but memory was written"
+    return status
+
+
+def normalize(
+    function: str,
+    suffix: str,
+    x: Any,
+    y: Any,
+    rows: int,
+    n: int,
+    temperature: float,
+    buffers: list[Buffer],
+    strides: tuple[int, int, int, int] | None = None,
+) -> int:
+    """psm_<function>[_strided]_<suffix>; asserts that an error wrote nothing."""
+    lib = _lib()
+    before = [b.snapshot() for b in buffers]
+    if strides is None:
+        status = getattr(lib, f"psm_{function}_{suffix}")(x, y, rows, n, temperature)
+    else:
+        xrs, xs, yrs, ys = strides
+        status = getattr(lib, f"psm_{function}_strided_{suffix}")(
+            x, xrs, xs, y, yrs, ys, rows, n, temperature
+        )
+    return _unchanged_on_error(status, buffers, before)
+
+
+def logsumexp(
+    suffix: str,
+    x: Any,
+    out: Any,
+    rows: int,
+    n: int,
+    buffers: list[Buffer],
+    strides: tuple[int, int, int] | None = None,
+) -> int:
+    lib = _lib()
+    before = [b.snapshot() for b in buffers]
+    if strides is None:
+        status = getattr(lib, f"psm_logsumexp_{suffix}")(x, out, rows, n)
+    else:
+        xrs, xs, out_stride = strides
+        status = getattr(lib, f"psm_logsumexp_strided_{suffix}")(
+            x, xrs, xs, out, out_stride, rows, n
+        )
+    return _unchanged_on_error(status, buffers, before)
+
+
+def _every_normalize(
+    call: Callable[[str, str, str], list[int]],
+) -> list[Status]:
+    statuses: list[Status] = []
+    for function in ("softmax", "log_softmax"):
+        for suffix, kind in _suffixes():
+            statuses.extend(call(function, suffix, kind))
+    return statuses
+
+
+def _signaling_nan() -> float:
+    return float(struct.unpack("<d", struct.pack("<Q", 0x7FF4000000000000))[0])
+
+
+def c_temperature(values: list[float]) -> Callable[[], list[Status]]:
+    def check() -> list[Status]:
+        def calls(function: str, suffix: str, kind: str) -> list[int]:
+            out = []
+            for t in values:
+                x, y = Buffer(kind, 6, [1, 2, 3, 4, 5, 6]), Buffer(kind, 6)
+                out.append(normalize(function, suffix, x.array, y.array, 2, 3, t, [x, y]))
+                out.append(
+                    normalize(
+                        function, suffix, x.array, y.array, 2, 3, t, [x, y], strides=(3, 1, 3, 1)
+                    )
+                )
+            return out
+
+        return _every_normalize(calls)
+
+    return check
+
+
+def c_negative_zero() -> list[Status]:
+    def calls(function: str, suffix: str, kind: str) -> list[int]:
+        x = Buffer(kind, 4, [1, 3, 3, 2])
+        y, z = Buffer(kind, 4), Buffer(kind, 4)
+        status = normalize(function, suffix, x.array, y.array, 1, 4, -0.0, [x, y])
+        normalize(function, suffix, x.array, z.array, 1, 4, 0.0, [x, z])
+        assert y.snapshot() == z.snapshot(), "T = -0.0 is not the T = 0 limit"
+        return [status]
+
+    return _every_normalize(calls)
+
+
+def c_null_non_empty() -> list[Status]:
+    ffi = _ffi()
+
+    def calls(function: str, suffix: str, kind: str) -> list[int]:
+        x, y = Buffer(kind, 3, [1, 2, 3]), Buffer(kind, 3)
+        return [
+            normalize(function, suffix, ffi.NULL, y.array, 1, 3, 1.0, [y]),
+            normalize(function, suffix, x.array, ffi.NULL, 1, 3, 1.0, [x]),
+            normalize(function, suffix, ffi.NULL, y.array, 1, 3, 1.0, [y], (3, 1, 3, 1)),
+        ]
+
+    statuses = _every_normalize(calls)
+    for suffix, kind in _suffixes():
+        x, out = Buffer(kind, 3, [1, 2, 3]), Buffer(kind, 1)
+        statuses.append(logsumexp(suffix, ffi.NULL, out.array, 1, 3, [out]))
+        statuses.append(logsumexp(suffix, x.array, ffi.NULL, 1, 3, [x]))
+        statuses.append(logsumexp(suffix, x.array, ffi.NULL, 1, 3, [x], (3, 1, 1)))
+    return statuses
+
+
+def c_null_empty() -> list[Status]:
+    ffi = _ffi()
+
+    def calls(function: str, suffix: str, kind: str) -> list[int]:
+        return [
+            normalize(function, suffix, ffi.NULL, ffi.NULL, 0, 3, 1.0, []),
+            normalize(function, suffix, ffi.NULL, ffi.NULL, 2, 0, 1.0, []),
+            normalize(function, suffix, ffi.NULL, ffi.NULL, 0, 0, 1.0, [], (3, 1, 3, 1)),
+        ]
+
+    statuses = _every_normalize(calls)
+    for suffix, kind in _suffixes():
+        out = Buffer(kind, 2)
+        statuses.append(logsumexp(suffix, ffi.NULL, out.array, 2, 0, [out]))
+        assert list(out.array[0:2]) == [-math.inf, -math.inf]
+        statuses.append(logsumexp(suffix, ffi.NULL, ffi.NULL, 0, 5, []))
+    return statuses
+
+
+def c_size_overflow() -> list[Status]:
+    def calls(function: str, suffix: str, kind: str) -> list[int]:
+        x, y = Buffer(kind, 4), Buffer(kind, 4)
+        size = 4 if kind == "float" else 8
+        return [
+            normalize(function, suffix, x.array, y.array, 2**62, 2**62, 1.0, [x, y]),
+            normalize(function, suffix, x.array, y.array, 2**63 // size, 1, 1.0, [x, y]),
+            normalize(function, suffix, x.array, y.array, 1, 2**64 - 1, 1.0, [x, y]),
+        ]
+
+    statuses = _every_normalize(calls)
+    for suffix, kind in _suffixes():
+        x, out = Buffer(kind, 4), Buffer(kind, 4)
+        statuses.append(logsumexp(suffix, x.array, out.array, 2**62, 2**62, [x, out]))
+        statuses.append(logsumexp(suffix, x.array, out.array, 2**62, 0, [x, out]))
+    return statuses
+
+
+def c_strided_span_overflow() -> list[Status]:
+    def calls(function: str, suffix: str, kind: str) -> list[int]:
+        x, y = Buffer(kind, 4), Buffer(kind, 4)
+        past_half = 2**62 // (4 if kind == "float" else 8) + 1  # elements: PTRDIFF_MAX / 2 bytes
+        cases = [
+            (2, 1, PTRDIFF_MAX, 1, 1, 1),  # rows PTRDIFF_MAX elements apart: beyond the range
+            (2, 2, PTRDIFF_MIN, 1, 2, 1),  # the most negative stride
+            (1, 3, 4, 2**61, 3, 1),  # entries 2^61 elements apart: beyond PTRDIFF_MAX bytes
+            (2, 1, past_half, 1, 1, 1),  # conservative: the span fits, one extent past half
+            (1, 1, PTRDIFF_MIN, 1, 1, 1),  # conservative: one row, stride PTRDIFF_MIN
+            (2**62, 0, 1, 1, 1, 1),  # conservative: an empty array of 2^62 rows
+        ]
+        return [
+            normalize(function, suffix, x.array, y.array, rows, n, 1.0, [x, y], (xrs, xs, yrs, ys))
+            for rows, n, xrs, xs, yrs, ys in cases
+        ]
+
+    statuses = _every_normalize(calls)
+    for suffix, kind in _suffixes():
+        x, out = Buffer(kind, 4), Buffer(kind, 4)
+        statuses.append(logsumexp(suffix, x.array, out.array, 2, 2, [x, out], (PTRDIFF_MAX, 1, 1)))
+        statuses.append(logsumexp(suffix, x.array, out.array, 2, 1, [x, out], (1, 1, 2**62)))
+    return statuses
+
+
+def c_overlap() -> list[Status]:
+    def calls(function: str, suffix: str, kind: str) -> list[int]:
+        shared = Buffer(kind, 12, list(range(12)))
+        return [
+            normalize(function, suffix, shared.at(0), shared.at(1), 2, 3, 1.0, [shared]),
+            normalize(function, suffix, shared.at(5), shared.at(0), 2, 3, 1.0, [shared]),
+        ]
+
+    statuses = _every_normalize(calls)
+    for suffix, kind in _suffixes():
+        shared = Buffer(kind, 12, list(range(12)))
+        statuses.append(logsumexp(suffix, shared.at(0), shared.at(1), 2, 3, [shared]))
+        statuses.append(logsumexp(suffix, shared.at(0), shared.at(5), 2, 3, [shared]))
+    return statuses
+
+
+def c_strided_overlap() -> list[Status]:
+    def calls(function: str, suffix: str, kind: str) -> list[int]:
+        shared = Buffer(kind, 16, list(range(16)))
+        s = shared
+        return [
+            # the same start, other strides
+            normalize(function, suffix, s.at(0), s.at(0), 2, 3, 1.0, [s], (3, 1, 6, 2)),
+            # interleaved: x on the even elements, y on the odd ones (no element shared)
+            normalize(function, suffix, s.at(0), s.at(1), 2, 3, 1.0, [s], (6, 2, 6, 2)),
+            # y's span inside x's
+            normalize(function, suffix, s.at(0), s.at(4), 2, 2, 1.0, [s], (8, 1, 1, 2)),
+        ]
+
+    statuses = _every_normalize(calls)
+    for suffix, kind in _suffixes():
+        s = Buffer(kind, 16, list(range(16)))
+        statuses.append(logsumexp(suffix, s.at(0), s.at(1), 2, 3, [s], (6, 2, 2)))
+        statuses.append(logsumexp(suffix, s.at(0), s.at(0), 2, 3, [s], (3, 1, 1)))
+    return statuses
+
+
+def c_in_place() -> list[Status]:
+    def calls(function: str, suffix: str, kind: str) -> list[int]:
+        values = [1, 5, 2, 8, 3, 3]
+        apart_x, apart_y = Buffer(kind, 6, values), Buffer(kind, 6)
+        normalize(function, suffix, apart_x.array, apart_y.array, 2, 3, 0.5, [apart_x, apart_y])
+        own = Buffer(kind, 6, values)
+        contiguous = normalize(function, suffix, own.array, own.array, 2, 3, 0.5, [own])
+        assert own.snapshot() == apart_y.snapshot(), "in place is not the same as apart"
+        strided_own = Buffer(kind, 6, values)
+        strided = normalize(
+            function,
+            suffix,
+            strided_own.at(5),
+            strided_own.at(5),
+            2,
+            3,
+            0.5,
+            [strided_own],
+            (-3, -1, -3, -1),
+        )
+        return [contiguous, strided]
+
+    statuses = _every_normalize(calls)
+    for suffix, kind in _suffixes():
+        x = Buffer(kind, 6, [1, 5, 2, 8, 3, 3])
+        statuses.append(logsumexp(suffix, x.array, x.array, 2, 3, [x]))
+    return statuses
+
+
+def c_strided_logsumexp_in_place() -> list[Status]:
+    statuses: list[Status] = []
+    for suffix, kind in _suffixes():
+        x = Buffer(kind, 3, [1, 2, 3])
+        statuses.append(logsumexp(suffix, x.array, x.array, 3, 1, [x], (1, 0, 1)))
+        assert list(x.array[0:3]) == [1, 2, 3]  # logsumexp of a row of one is its entry
+    return statuses
+
+
+def c_output_stride_shared() -> list[Status]:
+    def calls(function: str, suffix: str, kind: str) -> list[int]:
+        x, y = Buffer(kind, 6, list(range(6))), Buffer(kind, 12)
+        return [
+            normalize(function, suffix, x.array, y.array, 2, 3, 1.0, [x, y], strides)
+            for strides in ((3, 1, 3, 0), (3, 1, 0, 1), (3, 1, 1, 1), (3, 1, 2, 1))
+        ]
+
+    statuses = _every_normalize(calls)
+    for suffix, kind in _suffixes():
+        x, out = Buffer(kind, 6, list(range(6))), Buffer(kind, 2)
+        statuses.append(logsumexp(suffix, x.array, out.array, 2, 3, [x, out], (3, 1, 0)))
+    return statuses
+
+
+def c_output_stride_interleaved() -> list[Status]:
+    def calls(function: str, suffix: str, kind: str) -> list[int]:
+        x, y = Buffer(kind, 4, [1, 2, 3, 4]), Buffer(kind, 8)
+        # outputs at 0, 2 (row 0) and 3, 5 (row 1): distinct, but interleaved
+        return [normalize(function, suffix, x.array, y.array, 2, 2, 1.0, [x, y], (2, 1, 3, 2))]
+
+    return _every_normalize(calls)
+
+
+def c_input_stride_zero() -> list[Status]:
+    def calls(function: str, suffix: str, kind: str) -> list[int]:
+        x, y = Buffer(kind, 3, [1, 2, 3]), Buffer(kind, 6)
+        return [
+            normalize(function, suffix, x.array, y.array, 2, 3, 1.0, [x, y], (0, 1, 3, 1)),
+            normalize(function, suffix, x.array, y.array, 2, 3, 1.0, [x, y], (1, 0, 3, 1)),
+        ]
+
+    statuses = _every_normalize(calls)
+    for suffix, kind in _suffixes():
+        x, out = Buffer(kind, 3, [1, 2, 3]), Buffer(kind, 2)
+        statuses.append(logsumexp(suffix, x.array, out.array, 2, 3, [x, out], (0, 1, 1)))
+    return statuses
+
+
+def c_several_errors() -> list[Status]:
+    ffi = _ffi()
+
+    def calls(function: str, suffix: str, kind: str) -> list[int]:
+        x = Buffer(kind, 6, list(range(6)))
+        return [
+            # NULL before the temperature
+            normalize(function, suffix, x.array, ffi.NULL, 2, 3, math.nan, [x]),
+            normalize(function, suffix, x.array, ffi.NULL, 2, 3, math.nan, [x], (3, 1, 3, 1)),
+            # NULL before the strides and the overlap
+            normalize(function, suffix, x.array, ffi.NULL, 2, 3, 1.0, [x], (3, 1, 3, 0)),
+        ]
+
+    statuses = _every_normalize(calls)
+    assert all(status == _lib().PSM_E_NULL_POINTER for status in statuses)
+    # and the rest of the order, returned as their own statuses (checked here, not by the row)
+    lib = _lib()
+    for function in ("softmax", "log_softmax"):
+        for suffix, kind in _suffixes():
+            x, y = Buffer(kind, 6, list(range(6))), Buffer(kind, 6)
+            s = Buffer(kind, 12, list(range(12)))
+            assert (
+                normalize(function, suffix, ffi.NULL, y.array, 2**62, 2**62, math.nan, [y])
+                == lib.PSM_E_SIZE_OVERFLOW
+            )
+            assert (
+                normalize(function, suffix, s.at(0), s.at(1), 2, 3, math.nan, [s], (3, 1, 3, 0))
+                == lib.PSM_E_STRIDE
+            )
+            assert (
+                normalize(function, suffix, s.at(0), s.at(1), 2, 3, math.nan, [s], (3, 1, 3, 1))
+                == lib.PSM_E_OVERLAP
+            )
+            assert (
+                normalize(function, suffix, x.array, y.array, 2, 3, math.nan, [x, y])
+                == lib.PSM_E_TEMPERATURE
+            )
+    return statuses
+
+
+def c_unknown_status() -> list[Status]:
+    ffi, lib = _ffi(), _lib()
+    return [
+        ffi.string(lib.psm_strerror(v)).decode() for v in (1, -6, 7, 12345, -(2**31), 2**31 - 1)
+    ]
+
+
+def c_special_values() -> list[Status]:
+    values = [math.nan, math.inf, -math.inf, 5e-324, -0.0, 1.0]
+
+    def calls(function: str, suffix: str, kind: str) -> list[int]:
+        x, y = Buffer(kind, 6, values), Buffer(kind, 6)
+        return [normalize(function, suffix, x.array, y.array, 3, 2, 1.0, [x, y])]
+
+    statuses = _every_normalize(calls)
+    for suffix, kind in _suffixes():
+        x, out = Buffer(kind, 6, values), Buffer(kind, 3)
+        statuses.append(logsumexp(suffix, x.array, out.array, 3, 2, [x, out]))
+    return statuses
+
+
+def c_empty_rows() -> list[Status]:
+    def calls(function: str, suffix: str, kind: str) -> list[int]:
+        x, y = Buffer(kind, 1), Buffer(kind, 1)
+        before = y.snapshot()
+        status = normalize(function, suffix, x.array, y.array, 3, 0, 1.0, [x, y])
+        assert y.snapshot() == before, "n == 0 wrote to the output"
+        return [status]
+
+    statuses = _every_normalize(calls)
+    for suffix, kind in _suffixes():
+        x, out = Buffer(kind, 1), Buffer(kind, 3)
+        statuses.append(logsumexp(suffix, x.array, out.array, 3, 0, [x, out]))
+        assert list(out.array[0:3]) == [-math.inf] * 3
+    return statuses
+
+
+C_CHECKS: dict[str, Callable[[], list[Status]]] = {
+    "temperature-negative": c_temperature([-1.0, -math.inf, -1e-40, -1e30]),
+    "temperature-nan": c_temperature([math.nan, -math.nan, _signaling_nan()]),
+    "temperature-negative-zero": c_negative_zero,
+    "null-non-empty": c_null_non_empty,
+    "null-empty": c_null_empty,
+    "size-overflow": c_size_overflow,
+    "strided-span-overflow": c_strided_span_overflow,
+    "overlap": c_overlap,
+    "strided-overlap": c_strided_overlap,
+    "in-place": c_in_place,
+    "strided-logsumexp-in-place": c_strided_logsumexp_in_place,
+    "output-stride-shared": c_output_stride_shared,
+    "output-stride-interleaved": c_output_stride_interleaved,
+    "input-stride-zero": c_input_stride_zero,
+    "several-errors": c_several_errors,
+    "unknown-status": c_unknown_status,
+    "special-values": c_special_values,
+    "empty-rows": c_empty_rows,
+}
+
+
+# ---------------------------------------------------------------- Python calls
+
+X = np.arange(6.0).reshape(2, 3)
+X32 = X.astype(np.float32)
+Outcome = BaseException | None
+
+
+def _outcome(call: Callable[[], Any]) -> Outcome:
+    try:
+        call()
+    except Exception as error:  # the table says which; anything else fails the row
+        return error
+    return None
+
+
+def _calls(*calls: Callable[[], Any]) -> Callable[[], list[Outcome]]:
+    def check() -> list[Outcome]:
+        return [_outcome(call) for call in calls]
+
+    return check
+
+
+def _normalizing(x: Any, **kwargs: Any) -> list[Callable[[], Any]]:
+    return [
+        lambda: pysoftmax.softmax(x, **kwargs),
+        lambda: pysoftmax.log_softmax(x, **kwargs),
+    ]
+
+
+def _every_function(x: Any, **kwargs: Any) -> list[Callable[[], Any]]:
+    return [*_normalizing(x, **kwargs), lambda: pysoftmax.logsumexp(x, **kwargs)]
+
+
+def _with_environment(name: str, value: str, call: Callable[[], Any]) -> Callable[[], Any]:
+    def run() -> Any:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv(name, value)
+            return call()
+
+    return run
+
+
+def _foreign_backend() -> str:
+    """An available backend that takes no numpy arrays (torch, jax or dask: test extras)."""
+    for info in pysoftmax.backends():
+        if info.available and info.name in ("torch", "jax", "dask"):
+            return info.name
+    pytest.skip("no backend that refuses numpy arrays is installed (torch, jax, dask)")
+
+
+_NARROW = [X32, X.astype(np.float16)] + ([X.astype(BFLOAT16)] if BFLOAT16 is not None else [])
+NOT_ARRAYS: list[Any] = [
+    None,
+    {},
+    {1.0, 2.0},
+    object(),
+    [[1.0, 2.0], [3.0]],
+    [None, 1.0],
+    [2**70, 1],
+]
+BAD_DTYPES: list[Any] = [
+    np.ones(3, bool),
+    np.ones(3, complex),
+    np.array(["a", "b"]),
+    np.array([b"a"]),
+    np.array([1.0], dtype=object),
+    np.array(["2020-01-01"], dtype="datetime64[D]"),
+    np.array([1], dtype="timedelta64[s]"),
+    np.zeros(3, dtype=[("a", "f8")]),
+    np.zeros(3, dtype="V8"),
+    np.ones(3, np.longdouble),
+]
+
+PY_CHECKS: dict[str, Callable[[], list[Outcome]]] = {
+    "temperature-negative": _calls(
+        *_normalizing(X, temperature=-1.0),
+        *_normalizing(X, temperature=-math.inf),
+        *_normalizing(X32, temperature=-1e-40),
+        *_normalizing(X, temperature=decimal.Decimal("-2")),
+    ),
+    "temperature-nan": _calls(
+        *_normalizing(X, temperature=math.nan),
+        *_normalizing(X32, temperature=np.float32("nan")),
+        *_normalizing(X, temperature=decimal.Decimal("NaN")),
+        *_normalizing(X, temperature=decimal.Decimal("sNaN")),
+    ),
+    "temperature-negative-zero": _calls(*_normalizing(X, temperature=-0.0)),
+    "temperature-rounds-away": _calls(
+        *[call for x in _NARROW for t in (1e-50, 1e50) for call in _normalizing(x, temperature=t)]
+    ),
+    "temperature-not-a-number": _calls(
+        *[
+            call
+            for t in ("1", None, True, 1j, [1.0], np.array([1.0]), np.datetime64("2020"))
+            for call in _normalizing(X, temperature=t)
+        ]
+    ),
+    "temperature-beyond-float": _calls(
+        *_normalizing(X, temperature=10**400),
+        *_normalizing(X, temperature=fractions.Fraction(1, 10**400)),
+    ),
+    "temperature-text-array": _calls(
+        *_normalizing(X, temperature=np.array("2")),
+        *_normalizing(X, temperature=np.array("2", dtype=object)),
+    ),
+    "input-stride-zero": _calls(*_every_function(np.broadcast_to(np.arange(3.0), (4, 3)))),
+    "special-values": _calls(
+        *_every_function(np.array([[np.nan, 1.0], [np.inf, np.inf], [-np.inf, -np.inf]])),
+        *_every_function(np.array([5e-324, -0.0, 1e308], dtype=np.float64)),
+    ),
+    "empty-rows": _calls(*_every_function(np.zeros((2, 0))), *_every_function(np.zeros(0))),
+    "x-not-an-array": _calls(*[c for x in NOT_ARRAYS for c in _every_function(x)]),
+    "x-dtype": _calls(*[c for x in BAD_DTYPES for c in _every_function(x)]),
+    "x-masked": _calls(*_every_function(np.ma.array([1.0, 2.0], mask=[False, True]))),
+    "axis-out-of-range": _calls(
+        *[c for axis in (2, -3, 10**30, (0, 2)) for c in _every_function(X, axis=axis)]
+    ),
+    "axis-repeated": _calls(
+        *[c for axis in ((0, 0), (1, -1)) for c in _every_function(X, axis=axis)]
+    ),
+    "axis-type": _calls(
+        *[c for axis in (1.0, "0", [0], True, (0, 1.5)) for c in _every_function(X, axis=axis)]
+    ),
+    "threads-type": _calls(
+        *[c for t in (True, 2.0, "2", [2]) for c in _every_function(X, threads=t)]
+    ),
+    "threads-range": _calls(
+        *[c for t in (0, -1, -(10**30)) for c in _every_function(X, threads=t)]
+    ),
+    "keepdims-type": _calls(
+        *[lambda k=k: pysoftmax.logsumexp(X, keepdims=k) for k in (1, None, np.True_, "yes")]
+    ),
+    "backend-unknown": _calls(
+        *[c for b in ("nope", "", "C", 5) for c in _every_function(X, backend=b)]
+    ),
+    "backend-cannot-take": lambda: _calls(*_every_function(X, backend=_foreign_backend()))(),
+    "unknown-keyword": _calls(
+        lambda: pysoftmax.logsumexp(X, temperature=2.0),  # type: ignore[call-arg]
+    ),
+    "env-threads": _calls(
+        *[
+            _with_environment("PYSOFTMAX_NUM_THREADS", value, call)
+            for value in ("0", "two", "-1", " ", "1.5")
+            for call in _every_function(X)
+        ]
+    ),
+    "env-backend": _calls(
+        *[
+            _with_environment("PYSOFTMAX_BACKEND", value, call)
+            for value in ("nope", "C ")
+            for call in _every_function(X)
+        ]
+    ),
+}
+
+# The unknown-keyword row names `temperature`; softmax(keepdims=...) names its keyword too.
+EXTRA_KEYWORD_CHECKS = [
+    (lambda: pysoftmax.softmax(X, keepdims=True), "keepdims"),  # type: ignore[call-arg]
+    (lambda: pysoftmax.log_softmax(X, out=None), "out"),  # type: ignore[call-arg]
+]
+
+
+# ---------------------------------------------------------------- the tests
+
+EXCEPTIONS: dict[str, type[BaseException]] = {
+    "TypeError": TypeError,
+    "ValueError": ValueError,
+    "AxisError": AxisError,
+}
+
+
+def _case_ids() -> list[str]:
+    return [case for case, *_ in table_rows()]
+
+
+def test_the_table_has_rows_and_every_check_has_its_row() -> None:
+    cases = _case_ids()
+    assert len(cases) >= 30
+    assert len(set(cases)) == len(cases), "a case appears twice in docs/bad-inputs.md"
+    assert set(C_CHECKS) <= set(cases), set(C_CHECKS) - set(cases)
+    assert set(PY_CHECKS) <= set(cases), set(PY_CHECKS) - set(cases)
+
+
+@pytest.mark.parametrize("case", _case_ids())
+def test_a_row_of_the_table_is_true(case: str) -> None:
+    (_, what, c_cell, python_cell) = next(row for row in table_rows() if row[0] == case)
+    status_name = expected_c(c_cell)
+    if status_name is None:
+        assert case not in C_CHECKS, f"{case}: the C column says — but there is a C check"
+    else:
+        assert case in C_CHECKS, f"{case}: no C check for {what!r}"
+        statuses = C_CHECKS[case]()
+        assert statuses
+        if status_name == '"unknown status"':
+            assert set(statuses) == {"unknown status"}, statuses
+        else:
+            code = getattr(_lib(), status_name)
+            assert all(s == code for s in statuses), f"{case}: {statuses}, expected {code}"
+    python = expected_python(python_cell)
+    if python is None:
+        assert case not in PY_CHECKS, f"{case}: the Python column says — but there is a check"
+        return
+    assert case in PY_CHECKS, f"{case}: no Python check for {what!r}"
+    outcomes = PY_CHECKS[case]()
+    assert outcomes
+    expected, named = python
+    for outcome in outcomes:
+        if expected == "no error":
+            assert outcome is None, f"{case}: raised {outcome!r}"
+            continue
+        assert isinstance(outcome, EXCEPTIONS[expected]), f"{case}: {outcome!r}, not {expected}"
+        if named is not None:
+            assert re.search(rf"(?<![\w]){re.escape(named)}(?![\w])", str(outcome)), (
+                f"{case}: {outcome!r} does not name {named}"
+            )
+
+
+def test_an_unknown_keyword_is_named() -> None:
+    for call, keyword in EXTRA_KEYWORD_CHECKS:
+        with pytest.raises(TypeError, match=repr(keyword)):
+            call()
