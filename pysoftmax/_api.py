@@ -122,7 +122,8 @@ def _temperature(temperature: Any, bits: int) -> float:
         isinstance(temperature, bool | str | bytes)
         or (isinstance(temperature, numbers.Complex) and not isinstance(temperature, numbers.Real))
         or getattr(temperature, "ndim", 0) != 0
-        or str(getattr(temperature, "dtype", "")).startswith(("complex", "bool"))
+        # an array's dtype must be a real number's (numpy's 'U' and 'O' have __float__ too)
+        or not any(word in str(getattr(temperature, "dtype", "float")) for word in ("float", "int"))
         or not hasattr(temperature, "__float__")
     )
     if wrong:
@@ -328,6 +329,8 @@ def _compute(
         result = xp.astype(x, result_dtype)
         if function == "logsumexp":
             result = xp.sum(result, axis=axes, keepdims=True) - math.inf
+            if result.dtype != result_dtype:  # the sum promotes bfloat16, drops byte order
+                result = xp.astype(result, result_dtype)
     else:
         if x.dtype != compute_dtype:
             x = xp.astype(x, compute_dtype)
