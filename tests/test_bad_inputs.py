@@ -617,6 +617,7 @@ PY_CHECKS: dict[str, Callable[[], list[Outcome]]] = {
     "temperature-text-array": _calls(
         *_normalizing(X, temperature=np.array("2")),
         *_normalizing(X, temperature=np.array("2", dtype=object)),
+        *_normalizing(X, temperature=np.array(b"2")),
     ),
     "input-stride-zero": _calls(*_every_function(np.broadcast_to(np.arange(3.0), (4, 3)))),
     "special-values": _calls(

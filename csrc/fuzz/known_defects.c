@@ -3,18 +3,21 @@
  * fuzz harnesses found (csrc/fuzz/README.md), one case per argument:
  *
  *   known_defects D1   float32 temperature read with the caller's
- *                      denormals-are-zero: a subnormal T becomes 0
+ *                      denormals-are-zero: a subnormal T became 0 (fixed)
  *   known_defects D2   float32 temperature converted before the caller's
- *                      flags are saved: a signaling NaN raises FE_INVALID
+ *                      flags were saved: a signaling NaN raised FE_INVALID
+ *                      (fixed)
  *   known_defects D3   baseline kernels, float64 log_softmax: NaN where
- *                      |x - max| > 2^996 but (x - max) / T is finite
+ *                      |x - max| > 2^996 but (x - max) / T is finite (fixed)
+ *   known_defects D4   float64 log_softmax, any kernels: NaN where x - max
+ *                      is finite but TwoSum's intermediate overflows (open)
  *
  * Exit status 1 while the defect shows, 0 once it is fixed, 77 where the
  * case cannot be shown here (no MXCSR; the baseline kernels not in use).
- * tests/test_fuzz.py runs them (expected failures: strict, so that a fix
- * is noticed and the harnesses' tolerances of it can go).  D1 and D2 depend
- * on where the compiler puts the conversion: clang -O3 puts it first, GCC 12
- * happens not to.
+ * tests/test_fuzz.py runs them on the fuzz build: the fixed ones as
+ * regression tests, the open ones as strict expected failures (so that a
+ * fix is noticed, and the harness's tolerance of it can go).  D1 and D2
+ * showed where the compiler put the conversion first (clang -O3).
  */
 #include <fenv.h>
 #include <math.h>
@@ -78,13 +81,26 @@ static int d3(void)
     printf("D3: baseline psm_log_softmax_f64({1, 2, -0x1.8p999}, T = 1024) = {%a, %a, %a} "
            "(right: y[2] = -0x1.8p+989)\n",
            y[0], y[1], y[2]);
-    return status != PSM_OK || !(y[2] == -0x1.8p989);
+    return status != PSM_OK || !(fabs(y[2] + 0x1.8p989) <= 2 * 0x1p937); /* 2 ULP */
+}
+
+static int d4(void)
+{
+    /* DBL_MAX and 0x1.7333333333333p+1022: x - max = -0x1.4666666666666p+1023 exactly
+     * representable, but TwoSum's (x - max) - x rounds to -inf. */
+    const double x[2] = {0x1.fffffffffffffp+1023, 0x1.7333333333333p+1022};
+    double y[2];
+    int status = psm_log_softmax_f64(x, y, 1, 2, 1.0);
+    printf("D4: psm_log_softmax_f64({DBL_MAX, 0x1.7333333333333p+1022}, T = 1) = {%a, %a} "
+           "(right: {0, -0x1.4666666666666p+1023})\n",
+           y[0], y[1]);
+    return status != PSM_OK || !(fabs(y[1] + 0x1.4666666666666p+1023) <= 2 * 0x1p971); /* 2 ULP */
 }
 
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        printf("usage: known_defects D1|D2|D3\n");
+        printf("usage: known_defects D1|D2|D3|D4\n");
         return 2;
     }
     if (strcmp(argv[1], "D1") == 0)
@@ -93,6 +109,8 @@ int main(int argc, char **argv)
         return d2();
     if (strcmp(argv[1], "D3") == 0)
         return d3();
+    if (strcmp(argv[1], "D4") == 0)
+        return d4();
     printf("unknown case %s\n", argv[1]);
     return 2;
 }
