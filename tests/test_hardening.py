@@ -549,7 +549,7 @@ def test_a_zero_dimensional_array_of_text_is_no_temperature(temperature: Any) ->
         pysoftmax.softmax(X, temperature=temperature)
 
 
-# ---------------------------------------------------------------- open defects found by the C fuzzers
+# ---------------------------------------------------------------- open, found by the C fuzzers
 
 
 @pytest.mark.xfail(
