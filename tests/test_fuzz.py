@@ -258,27 +258,14 @@ def test_the_status_harness_finds_nothing(
 
 
 # The defects the harnesses found (csrc/fuzz/README.md), each shown by csrc/fuzz/known_defects.c
-# on the fuzz build.  D1-D3 are fixed and stay as regression tests.  D1: the float32 functions
+# on the fuzz build, all fixed: they stay as regression tests.  D1: the float32 functions
 # converted the temperature to double before switching denormals-are-zero off (a subnormal T
 # read as 0 under the caller's DAZ); D2: the same conversion raised FE_INVALID in the caller's
 # flags for a signaling-NaN T; D3: the baseline kernels' float64 log_softmax gave NaN where
 # |x - max| > 2^996 and (x - max) / T is finite (Veltkamp splitting overflowed).
-# D4 is open: float64 log_softmax gives NaN where x - max is finite but TwoSum's (x - max) - x
-# overflows (max near DBL_MAX); a strict expected failure, so that its fix is noticed (then
-# make it a plain case and drop the harness's D4 tolerance in fuzz_rows.c).
-KNOWN_DEFECTS = [
-    "D1",
-    "D2",
-    "D3",
-    pytest.param(
-        "D4",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="D4: float64 log_softmax returns NaN for {DBL_MAX, 0x1.7333333333333p+1022} "
-            "(psm_two_sum's b_virtual overflows to -inf)",
-        ),
-    ),
-]
+# D4: float64 log_softmax gave NaN where x - max is finite but TwoSum's (x - max) - x overflowed
+# (max near DBL_MAX).
+KNOWN_DEFECTS = ["D1", "D2", "D3", "D4"]
 
 
 @pytest.mark.parametrize("case", KNOWN_DEFECTS)

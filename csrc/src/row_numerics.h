@@ -170,6 +170,13 @@ PSM_INTERNAL psm_dd psm_shifted(double value, double max, double temperature)
     if (value == -INFINITY)
         return minus_infinity;
     d = psm_two_sum(value, -max);
+    if (d.lo != d.lo && d.hi > -INFINITY) {
+        /* x - max is finite but a partial sum of TwoSum overflowed (both near
+         * DBL_MAX): the halves' difference is exact, and so is doubling it. */
+        psm_dd half = psm_two_sum(0.5 * value, -0.5 * max);
+        d.hi = 2.0 * half.hi;
+        d.lo = 2.0 * half.lo;
+    }
     if (!(d.hi > -INFINITY)) {
         /* x - max is below -DBL_MAX; (x - max) / T is finite only if T > 1,
          * and then it is (x/2 - max/2) / (T/2), with every step exact. */

@@ -92,14 +92,21 @@ def _shifted(row: _Row, temperature: float) -> tuple[Array, Array, Array]:
     # fl(x - max) overflows exactly when fl(x/2 - max/2) < -DOUBLE_MAX/2:
     # halving commutes with rounding, and the halves cannot overflow.
     overflows = row.safe_x * 0.5 - row.safe_max * 0.5 < -DOUBLE_MAX * 0.5
+    # With max at 2^1022 or beyond, TwoSum's partial sums can overflow although x - max does
+    # not: there the halves' difference is taken (exact), as psm_shifted does.
+    large_max = xp.abs(row.safe_max) >= 2.0**1022
     if temperature > 1.0:
         # (x - max) / T is still finite there: it is (x/2 - max/2) / (T/2).
-        halve = xp.where(overflows, xp.zeros_like(row.safe_x) + 0.5, 1.0)
+        halve = xp.where(overflows | large_max, xp.zeros_like(row.safe_x) + 0.5, 1.0)
         d_hi, d_lo = dd.two_sum(row.safe_x * halve, -row.safe_max * halve)
         divisor = temperature * halve
         vanishes = ~row.is_above_negative_infinity
     else:
-        d_hi, d_lo = dd.two_sum(xp.where(overflows, row.safe_max, row.safe_x), -row.safe_max)
+        halve = xp.where(large_max, xp.zeros_like(row.safe_x) + 0.5, 1.0)
+        d_hi, d_lo = dd.two_sum(
+            xp.where(overflows, row.safe_max, row.safe_x) * halve, -row.safe_max * halve
+        )
+        d_hi, d_lo = d_hi / halve, d_lo / halve  # exact: doubling a finite difference
         divisor = xp.zeros_like(d_hi) + temperature
         vanishes = overflows | ~row.is_above_negative_infinity
     if temperature == 1.0:
