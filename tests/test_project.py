@@ -86,3 +86,14 @@ def test_ci_runs_exactly_the_readme_test_command():
 def test_the_package_type_checks_strictly():
     completed = run(sys.executable, "-m", "mypy")
     assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_the_readme_bad_input_rows_are_rows_of_the_checked_table():
+    import re
+
+    readme = (ROOT / "README.md").read_text().split("## Bad inputs", 1)[1].split("\n## ", 1)[0]
+    checked = (ROOT / "docs" / "bad-inputs.md").read_text().splitlines()
+    rows = [line for line in readme.splitlines() if re.match(r"^\| `[a-z0-9-]+` \|", line)]
+    assert len(rows) >= 10
+    for row in rows:
+        assert row in checked, f"README row not in docs/bad-inputs.md: {row}"
