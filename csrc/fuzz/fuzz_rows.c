@@ -47,13 +47,8 @@
  * subnormal float32 temperature read as 0 under the caller's DAZ), D2
  * (FE_INVALID raised in the caller's flags for a signaling-NaN float32
  * temperature), D3 (the baseline kernels' float64 log_softmax gave NaN for
- * |x - max| > 2^996).  Open, and let through unless PSM_FUZZ_STRICT=1 (the
- * rest of the row is still checked):
- *   D4  float64 log_softmax (every variant: the exact scalar method) returns
- *       NaN for an entry whose x - max is finite but whose TwoSum overflows:
- *       with max near DBL_MAX, b_virtual = (x - max) - x rounds past
- *       -DBL_MAX to -inf and the low part is inf - inf (double_double.h
- *       psm_two_sum, from row_numerics.h psm_shifted).
+ * |x - max| > 2^996), D4 (float64 log_softmax gave NaN where x - max is
+ * finite but TwoSum's partial sums overflowed, max near DBL_MAX).
  *
  * Known deviations of the library from its header, found by this harness and
  * reported (csrc/fuzz/README.md); each is accepted here unless the harness is
