@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import test_c_library as c_library
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRC = ROOT / "csrc"
@@ -45,18 +46,7 @@ VALGRIND = shutil.which("valgrind")
 ISAS = ("avx512", "avx2", "baseline")
 
 
-def _compiler() -> list[str] | None:
-    from_environment = shlex.split(os.environ.get("CC", ""))
-    if from_environment and shutil.which(from_environment[0]):
-        return from_environment
-    for name in ("cc", "gcc", "clang"):
-        path = shutil.which(name)
-        if path:
-            return [path]
-    return None
-
-
-CC = _compiler()
+CC = c_library.CC  # the C compiler CMake would pick first
 
 pytestmark = pytest.mark.skipif(
     CMAKE is None or CC is None, reason="needs cmake and a C compiler on PATH"
