@@ -428,3 +428,57 @@ def test_the_doc_shows_the_edge_case_table_as_it_is() -> None:
     from pysoftmax._edge_rules import markdown
 
     assert markdown() in doc_text(), "run: python -m pysoftmax._edge_rules --markdown"
+
+
+# ---------------------------------------------------------------- under valgrind and sanitizers
+
+VALGRIND = shutil.which("valgrind")
+
+
+@needs_cmake
+@needs_pkg_config
+@pytest.mark.skipif(VALGRIND is None, reason="valgrind is not installed")
+@pytest.mark.parametrize(
+    "source", [C_EXAMPLE, CPP_EXAMPLE / "softmax_example.cpp"], ids=["c", "cpp"]
+)
+def test_the_examples_run_clean_under_valgrind(source: Path, prefix: Path, tmp_path: Path) -> None:
+    compilers = C_COMPILERS if source.suffix == ".c" else CXX_COMPILERS
+    if not compilers:
+        pytest.skip("no compiler for this example")
+    libdir = installed_libdir(prefix)
+    program = tmp_path / "example"
+    flags = pkg_config_flags(prefix, "--cflags", "--libs")
+    standard = ["-std=c99"] if source.suffix == ".c" else ["-std=c++17"]
+    command = [*compilers[0], *standard, "-g", str(source), *flags, f"-Wl,-rpath,{libdir}"]
+    run([*command, "-o", str(program)])
+    # valgrind does not emulate AVX-512: the AVX2 kernels, then the baseline ones.
+    for isa in ("avx2", "baseline"):
+        environment = dict(without_library_path(), PSM_ISA=isa)
+        output = run(
+            [VALGRIND, "--error-exitcode=99", "--leak-check=full", "-q", str(program)],
+            env=environment,
+        )
+        check_seed_output(output)
+
+
+@needs_cmake
+@needs_pkg_config
+@pytest.mark.parametrize(
+    "source", [C_EXAMPLE, CPP_EXAMPLE / "softmax_example.cpp"], ids=["c", "cpp"]
+)
+def test_the_examples_run_clean_under_asan_and_ubsan(
+    source: Path, prefix: Path, tmp_path: Path
+) -> None:
+    compilers = C_COMPILERS if source.suffix == ".c" else CXX_COMPILERS
+    if not compilers:
+        pytest.skip("no compiler for this example")
+    libdir = installed_libdir(prefix)
+    program = tmp_path / "example"
+    sanitizers = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g"]
+    static_flags = [str(libdir / "libpysoftmax.a"), *pkg_config_flags(prefix, "--static", "--libs")]
+    static_flags = [f for f in static_flags if f != "-lpysoftmax"]
+    cflags = pkg_config_flags(prefix, "--cflags")
+    standard = ["-std=c99"] if source.suffix == ".c" else ["-std=c++17"]
+    command = [*compilers[0], *standard, *sanitizers, str(source), *cflags, *static_flags]
+    run([*command, "-o", str(program)])
+    check_seed_output(run([str(program)], env=without_library_path()))
