@@ -74,19 +74,28 @@ static int element_span(ptrdiff_t row_stride, ptrdiff_t stride, size_t rows, siz
     return 1;
 }
 
-/* Whether distinct (r, i) of a rows x n array reach distinct elements: one
- * stride must step over the whole extent of the other. */
+/* Whether distinct (r, i) of a rows x n array reach distinct elements.  Two
+ * entries meet where dr * row_stride + di * stride = 0 with |dr| < rows,
+ * |di| < n; the smallest such (dr, di) is (stride, -row_stride) / g, with g
+ * their gcd: so they meet exactly when stride / g < rows and row_stride / g
+ * < n (interleaved rows that share no element are distinct). */
 static int elements_are_distinct(ptrdiff_t row_stride, ptrdiff_t stride, size_t rows, size_t n)
 {
     size_t row_step = (size_t)(row_stride < 0 ? -row_stride : row_stride);
     size_t step = (size_t)(stride < 0 ? -stride : stride);
+    size_t a, b;
     if (rows <= 1)
         return n <= 1 || step != 0;
     if (n <= 1)
         return row_step != 0;
     if (row_step == 0 || step == 0)
         return 0;
-    return row_step >= step * n || step >= row_step * rows;
+    for (a = row_step, b = step; b != 0;) {
+        size_t remainder = a % b;
+        a = b;
+        b = remainder;
+    }
+    return !(step / a < rows && row_step / a < n);
 }
 
 int psm_check_strided(const void *input, ptrdiff_t input_row_stride, ptrdiff_t input_stride,
