@@ -233,27 +233,14 @@ def test_the_c_tests_pass_under_valgrind(valgrind_build: tuple[Path, Path]) -> N
 
 def _thread_sanitizer_unavailable(directory: Path) -> str | None:
     """Why -fsanitize=thread cannot build and run a threaded program here, or None."""
-    assert CC is not None
-    source = directory / "probe.c"
-    source.write_text(
+    return c_library.probe_unavailable(
+        directory,
         "#include <pthread.h>\n"
         "static void *work(void *p) { return p; }\n"
         "int main(void) { pthread_t t; if (pthread_create(&t, 0, work, 0)) return 1;\n"
         "  return pthread_join(t, 0); }\n",
-        encoding="utf-8",
+        ["-fsanitize=thread", "-pthread"],
     )
-    program = directory / "probe"
-    for command in (
-        [*CC, "-fsanitize=thread", "-pthread", str(source), "-o", str(program)],
-        [str(program)],
-    ):
-        completed = subprocess.run(command, capture_output=True, text=True, check=False)
-        if completed.returncode != 0:
-            return (
-                f"-fsanitize=thread does not work here ({shlex.join(command)}: "
-                f"{(completed.stdout + completed.stderr).strip()[:300]})"
-            )
-    return None
 
 
 def test_the_thread_tests_are_clean_under_thread_sanitizer(tmp_path: Path) -> None:

@@ -347,25 +347,30 @@ def test_the_soname_carries_the_major_version(release_build: Build) -> None:
 # ---------------------------------------------------------------- sanitizers
 
 
-def sanitizers_unavailable(directory: Path) -> str | None:
-    """Why -fsanitize=address,undefined cannot be used here, or None if it can."""
+def probe_unavailable(directory: Path, source_text: str, flags: list[str]) -> str | None:
+    """Why a C program cannot be built with ``flags`` and run here, or None if it can."""
     assert CC is not None
     source = directory / "probe.c"
-    source.write_text(
-        "#include <stdlib.h>\n"
-        "int main(void) { int *p = malloc(sizeof *p); *p = 0; int r = *p; free(p); return r; }\n",
-        encoding="utf-8",
-    )
+    source.write_text(source_text, encoding="utf-8")
     program = directory / "probe"
-    flags = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
     for command in ([*CC, *flags, str(source), "-o", str(program)], [str(program)]):
         completed = subprocess.run(command, capture_output=True, text=True, check=False)
         if completed.returncode != 0:
             return (
-                f"the compiler cannot build and run -fsanitize=address,undefined here "
+                f"the compiler cannot build and run {' '.join(flags)} here "
                 f"({shlex.join(command)}: {(completed.stdout + completed.stderr).strip()[:300]})"
             )
     return None
+
+
+def sanitizers_unavailable(directory: Path) -> str | None:
+    """Why -fsanitize=address,undefined cannot be used here, or None if it can."""
+    return probe_unavailable(
+        directory,
+        "#include <stdlib.h>\n"
+        "int main(void) { int *p = malloc(sizeof *p); *p = 0; int r = *p; free(p); return r; }\n",
+        ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"],
+    )
 
 
 def test_the_c_tests_pass_under_asan_and_ubsan(tmp_path: Path) -> None:
