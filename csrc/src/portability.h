@@ -38,6 +38,17 @@
 #define PSM_NOINLINE
 #endif
 
+/* A hot loop written once with flags that its callers pass as constants:
+ * inlined into each, so that every copy is specialized (GCC's own choice,
+ * with four callers, was one copy testing the flags inside the loop). */
+#if defined(__GNUC__) || defined(__clang__)
+#define PSM_ALWAYS_INLINE static inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#define PSM_ALWAYS_INLINE static __forceinline
+#else
+#define PSM_ALWAYS_INLINE static inline
+#endif
+
 /* The GPU has an exact fused multiply-add for the error of a product; on the
  * CPU it is used only where the C library says fma is fast. */
 #if defined(FP_FAST_FMA) || defined(__CUDA_ARCH__)
