@@ -11,7 +11,8 @@
  * A row kernel returns 1 when it has written the row (or, for logsumexp,
  * *result), and 0 when it declines the row, having written nothing: the
  * caller then runs the exact scalar method (row_numerics.h).  Rows are
- * contiguous; y may equal x.
+ * contiguous; y may equal x.  `next` is the row of n entries the caller will
+ * pass next, or NULL: a hint (the kernels may prefetch it), never written.
  */
 #ifndef PSM_KERNEL_TABLE_H
 #define PSM_KERNEL_TABLE_H
@@ -20,12 +21,16 @@
 
 typedef struct {
     const char *name;
-    int (*softmax_row_f32)(const float *x, float *y, size_t n, double temperature);
-    int (*log_softmax_row_f32)(const float *x, float *y, size_t n, double temperature);
-    int (*logsumexp_row_f32)(const float *x, size_t n, double *result);
-    int (*softmax_row_f64)(const double *x, double *y, size_t n, double temperature);
-    int (*log_softmax_row_f64)(const double *x, double *y, size_t n, double temperature);
-    int (*logsumexp_row_f64)(const double *x, size_t n, double *result);
+    int (*softmax_row_f32)(const float *x, float *y, size_t n, double temperature,
+                           const float *next);
+    int (*log_softmax_row_f32)(const float *x, float *y, size_t n, double temperature,
+                               const float *next);
+    int (*logsumexp_row_f32)(const float *x, size_t n, double *result, const float *next);
+    int (*softmax_row_f64)(const double *x, double *y, size_t n, double temperature,
+                           const double *next);
+    int (*log_softmax_row_f64)(const double *x, double *y, size_t n, double temperature,
+                               const double *next);
+    int (*logsumexp_row_f64)(const double *x, size_t n, double *result, const double *next);
     /* Up to max_columns rows side by side (row w's entry i at
      * x[i * x_stride + w], likewise y): softmax (log_output 0) or
      * log_softmax (1). */
