@@ -379,12 +379,9 @@ static const double psm_lane_exp_corrections[256] = {
 #define PSM_LANE_LN2_256_LO 0x1.abc9e3b39803fp-64
 
 /* exp(z_hi + z_lo) * 2^600 as an unevaluated pair e_hi + e_lo (|e_lo| <
- * 2^-52 e_hi), relative error below 2^-61, for z_hi in (-1000, 0] and
- * |z_lo| <= 2^-53 |z_hi|.  Any other z_hi (below, -inf or NaN) is taken as
- * -1000: the result is then exp(-1000) * 2^600 < 2^-842, which is 0 once
- * divided by the sum and scaled back, and negligible in any sum (callers
- * need no mask, and the loads of the tables are unconditional, which keeps
- * GCC's if-conversion from making them masked gathers it cannot emulate).
+ * 2^-52 e_hi), relative error below 2^-61, for z_hi in [-1000, 0] and
+ * |z_lo| <= 2^-53 |z_hi|; NaN for a NaN z_hi (and finite nonsense for
+ * other values: see psm_lane_exp_scaled_clamped).
  *
  * Why 2^-61.  With kj = round(z_hi * 256/ln2) (|kj| < 2^19), the reduced
  * argument r_hi = z_hi - kj * LN2_256 is exact: |r_hi| < 2^-9.4 and both
@@ -403,11 +400,8 @@ static const double psm_lane_exp_corrections[256] = {
 PSM_INTERNAL double psm_lane_exp_scaled(double z_hi, double z_lo, double *e_lo)
 {
     const double shifter = 0x1.8p52;
-    int in_range = z_hi > PSM_LANE_FLOOR;
     double t, kj, r_hi, r_lo, d, s, p, w, sw;
     uint64_t t_bits, j;
-    z_lo = in_range ? z_lo : 0.0;
-    z_hi = in_range ? z_hi : PSM_LANE_FLOOR;
     t = PSM_MULTIPLY_ADD(z_hi, 0x1.71547652b82fep8, shifter); /* 256/ln2 */
     kj = t - shifter;
     t_bits = psm_lane_bits(t); /* kj in its low bits, two's complement */
@@ -427,6 +421,26 @@ PSM_INTERNAL double psm_lane_exp_scaled(double z_hi, double z_lo, double *e_lo)
     w = r_hi + PSM_MULTIPLY_ADD(r_hi * r_hi, p, PSM_MULTIPLY_ADD(d, r_hi, d));
     sw = s * w;
     return psm_lane_fast_two_sum(s, sw, e_lo);
+}
+
+/* The same for any z_hi: below -1000 (-inf, NaN included) it is taken as
+ * -1000, and the result is exp(-1000) * 2^600 < 2^-842, which is 0 once
+ * divided by the sum and scaled back, and negligible in any sum: callers
+ * need no mask (and the loads of the tables stay unconditional, which keeps
+ * GCC's if-conversion from making them masked gathers it cannot emulate).
+ * 4 operations more; the row kernels take them only for rows that need
+ * them (psm_lane_exp_span). */
+PSM_INTERNAL double psm_lane_exp_scaled_clamped(double z_hi, double z_lo, double *e_lo)
+{
+    int in_range = z_hi > PSM_LANE_FLOOR;
+    return psm_lane_exp_scaled(in_range ? z_hi : PSM_LANE_FLOOR, in_range ? z_lo : 0.0, e_lo);
+}
+
+/* Whether exp(z) needs no clamp for any z = (x - max) / T of entries x in
+ * [min, max]: then z_hi stays above -1000 whatever the rounding of z. */
+PSM_INTERNAL int psm_lane_exp_span(double max, double min, double inv_t)
+{
+    return min > -INFINITY && (max - min) * inv_t < 990.0;
 }
 
 #endif /* PSM_LANE_MATH_H */
