@@ -98,3 +98,59 @@ def test_threaded_blocks_of_side_by_side_rows_are_whole_strips(dtype, columns):
     for threads in (1, 2, 3):
         result = pysoftmax.softmax(x, axis=0, threads=threads)
         assert np.array_equal(result, one_call), threads
+
+
+def _row_with_a_nan(kind: str, length: int) -> np.ndarray:
+    rng = np.random.default_rng(length)
+    x = rng.standard_normal(length) * 3
+    if kind == "plain":  # spans little: unclamped exponentials, the NaN found in the sum
+        x[length // 2] = np.nan
+    elif kind == "with -inf":  # clamped exponentials (a -inf entry): found apart
+        x[0] = -np.inf
+        x[length - 1] = np.nan
+    elif kind == "wide":  # clamped: a span beyond 990 T
+        x[1] = -5000.0
+        x[length // 3] = np.nan
+    elif kind == "behind -inf":  # a first chunk of -inf and NaN, before any max
+        x[: min(length, 1024) - 1] = -np.inf
+        x[min(length, 1024) - 2] = np.nan
+    return x
+
+
+@pytest.mark.parametrize("function", [*FUNCTIONS, "logsumexp"])
+@pytest.mark.parametrize("kind", ["plain", "with -inf", "wide", "behind -inf"])
+@pytest.mark.parametrize("length", [5, 1024, 1025, 3000])
+@pytest.mark.parametrize("temperature", [1.0, 0.37])
+def test_a_float64_row_with_a_nan_is_nan_wherever_it_hides(function, kind, length, temperature):
+    # The float64 row kernels no longer look for NaN in their first pass: a NaN shows in the
+    # sum of the unclamped exponentials, or the clamped ones look for it apart.
+    x = _row_with_a_nan(kind, length)
+    assert np.isnan(x).sum() == 1
+    keywords = {} if function == "logsumexp" else {"temperature": temperature}
+    result = getattr(pysoftmax, function)(x, **keywords)
+    assert np.isnan(result).all()
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("temperature", [1.0, 0.37, 6.5, 1e-3])
+@pytest.mark.parametrize("span", [985.0, 989.9, 990.1, 995.0, 1000.5, 1500.0])
+def test_float64_rows_on_both_sides_of_the_clamp_span(function, temperature, span):
+    # Rows spanning less than 990 T take the float64 exponentials without a clamp, the others
+    # with it: both within 1 ULP of mpmath, the entries near exp's underflow included.
+    from conformance import reference
+
+    rng = np.random.default_rng(int(span * 10))
+    x = 2.0 + rng.standard_normal(9)
+    x[0] = 2.0 + 3.0
+    x[3] = x[0] - span * temperature  # z = -span: exp underflows to 0 beyond about 745
+    x[5] = x[0] - 740.0 * temperature  # subnormal results
+    x[7] = x[0] - 700.0 * temperature
+    result = getattr(pysoftmax, function)(x, temperature=temperature)
+    exact = getattr(reference, function)(list(x), temperature)
+    for got, value in zip(result, exact, strict=True):
+        assert (
+            reference.ulp_distance(
+                float(got), reference.round_to_dtype(value, np.float64), np.float64
+            )
+            <= 1
+        ), (got, value)
