@@ -31,17 +31,27 @@ typedef struct {
     int (*log_softmax_row_f64)(const double *x, double *y, size_t n, double temperature,
                                const double *next);
     int (*logsumexp_row_f64)(const double *x, size_t n, double *result, const double *next);
-    /* Up to max_columns rows side by side (row w's entry i at
-     * x[i * x_stride + w], likewise y): softmax (log_output 0) or
-     * log_softmax (1). */
-    size_t max_columns;
-    int (*normalize_columns_f32)(const float *x, ptrdiff_t x_stride, float *y,
-                                 ptrdiff_t y_stride, size_t columns, size_t n,
-                                 double temperature, int log_output);
-    int (*normalize_columns_f64)(const double *x, ptrdiff_t x_stride, double *y,
-                                 ptrdiff_t y_stride, size_t columns, size_t n,
-                                 double temperature, int log_output);
+    /* Up to max_columns_f32 (f64) rows side by side (row w's entry i at
+     * x[i * x_stride + w], likewise y), multiples of PSM_COLUMN_STRIP:
+     * softmax (log_output 0) or log_softmax (1).  Returns a mask of the
+     * strips of PSM_COLUMN_STRIP rows written (bit s: rows from s *
+     * PSM_COLUMN_STRIP), declining each strip on its own, as a call on
+     * that strip alone would: a strip declined is not touched. */
+    size_t max_columns_f32;
+    size_t max_columns_f64;
+    unsigned (*normalize_columns_f32)(const float *x, ptrdiff_t x_stride, float *y,
+                                      ptrdiff_t y_stride, size_t columns, size_t n,
+                                      double temperature, int log_output);
+    unsigned (*normalize_columns_f64)(const double *x, ptrdiff_t x_stride, double *y,
+                                      ptrdiff_t y_stride, size_t columns, size_t n,
+                                      double temperature, int log_output);
 } psm_row_kernels;
+
+/* Rows side by side are declined (and so computed by the row path) by
+ * strips of this many, whatever the tile: pysoftmax's threads cut such rows
+ * at strips (COLUMN_STRIP in pysoftmax/_backends/c.py), and each row gets
+ * the same bits either way. */
+#define PSM_COLUMN_STRIP 512
 
 /* Variants for x86-64 need GCC or Clang (target pragmas, __builtin_cpu_supports). */
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)

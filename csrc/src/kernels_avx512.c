@@ -17,7 +17,8 @@
  * vgatherqpd made the float64 softmax 1.3x faster on the Xeon of the
  * benchmarks (8.1 -> 6.2 ms for 4096 x 1024).  For the whole file: a
  * function tuned otherwise than the helpers it calls cannot inline them. */
-#pragma GCC target("avx512f,avx512dq,avx512vl,avx512bw,fma,prefer-vector-width=512,tune=sapphirerapids")
+#pragma GCC target("avx512f,avx512dq,avx512vl,avx512bw,fma,prefer-vector-width=512", \
+                   "tune=sapphirerapids")
 #endif
 
 #define PSM_VARIANT(base) PSM_VARIANT_PASTE(base, _avx512)

@@ -391,16 +391,19 @@ static const double psm_lane_exp_corrections[256] = {
  * same reason, so both give the same r_hi.  r_lo = z_lo - kj * LN2_256_LO
  * is below 2^-43.4, and with d = r_lo + c (c the table's correction),
  *   e / s = (1 + c) exp(r_hi + r_lo) = 1 + w,
- *   w = r_hi + r_hi^2 p(r_hi) + d (1 + r_hi),
+ *   w = r_hi + (r_hi (r_hi p(r_hi) + d) + d),
  * p the Taylor series of (expm1(r) - r) / r^2 to r^3/120: the first term
  * left out, r^6/720, is below 2^-66.7, the largest other one (r_lo r^2/2)
- * below 2^-63.5.  w is rounded once (|w| < 2^-9: 2^-63, the terms added
- * into it are rounded far below that), s * w once (2^-62.5 s), and e_hi +
- * e_lo = s + s w exactly (Fast2Sum, |s w| < s). */
+ * below 2^-63.3.  w is rounded once (|w| < 2^-9: 2^-63; the two fma before
+ * it round terms below 2^-19.8 and 2^-10.4 times r_hi, far below that),
+ * s * w once (2^-62.5 s), and e_hi + e_lo = s + s w exactly (Fast2Sum,
+ * |s w| < s): renormalized, so that sums of such pairs, in any order, are
+ * exact to about 2^-100 (the row kernels and the kernel across rows then
+ * agree to the bit). */
 PSM_INTERNAL double psm_lane_exp_scaled(double z_hi, double z_lo, double *e_lo)
 {
     const double shifter = 0x1.8p52;
-    double t, kj, r_hi, r_lo, d, s, p, w, sw;
+    double t, kj, r_hi, r_lo, d, s, p, w;
     uint64_t t_bits, j;
     t = PSM_MULTIPLY_ADD(z_hi, 0x1.71547652b82fep8, shifter); /* 256/ln2 */
     kj = t - shifter;
@@ -418,9 +421,8 @@ PSM_INTERNAL double psm_lane_exp_scaled(double z_hi, double z_lo, double *e_lo)
     p = PSM_MULTIPLY_ADD(p, r_hi, 1.0 / 24.0);
     p = PSM_MULTIPLY_ADD(p, r_hi, 1.0 / 6.0);
     p = PSM_MULTIPLY_ADD(p, r_hi, 0.5);
-    w = r_hi + PSM_MULTIPLY_ADD(r_hi * r_hi, p, PSM_MULTIPLY_ADD(d, r_hi, d));
-    sw = s * w;
-    return psm_lane_fast_two_sum(s, sw, e_lo);
+    w = r_hi + PSM_MULTIPLY_ADD(r_hi, PSM_MULTIPLY_ADD(r_hi, p, d), d);
+    return psm_lane_fast_two_sum(s, s * w, e_lo);
 }
 
 /* The same for any z_hi: below -1000 (-inf, NaN included) it is taken as

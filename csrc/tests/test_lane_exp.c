@@ -4,8 +4,9 @@
  * below 2^-60.5 (lane_math.h proves 2^-61; the reference adds up to about
  * 3 * 2^-64) for arguments z_hi + z_lo across [-1000, 0], where it is used,
  * with low parts as large as the kernels give them (|z_lo| <= 2^-53 |z_hi|);
- * z = 0 exactly 2^600; and the clamped form: finite, positive and below
- * 2^-842 (0 once divided out) for arguments below -1000, -inf and NaN.
+ * z = 0 exactly 2^600; NaN for NaN (in the pair's sum: the kernels find a
+ * NaN entry by it); and the clamped form: finite, positive and below 2^-842
+ * (0 once divided out) for arguments below -1000, -inf and NaN.
  *
  * Built twice (CMakeLists.txt): PSM_LANE_FMA 1 reduces the argument with
  * fma() (a correctly rounded fma from the C library where the processor has
@@ -86,7 +87,7 @@ int main(void)
     hi = psm_lane_exp_scaled(0.0, 0.0, &lo);
     CHECK(hi == 0x1p600 && lo == 0.0, "exp(0) * 2^600 = %a + %a", hi, lo);
     hi = psm_lane_exp_scaled(NAN, 0.0, &lo);
-    CHECK(hi != hi, "exp(NaN) = %a, not NaN", hi);
+    CHECK(hi + lo != hi + lo, "exp(NaN) = %a + %a, not NaN", hi, lo);
     {
         const double below[] = {-1000.5, -2000.0, -1e300, -INFINITY, NAN};
         size_t k;
