@@ -2,7 +2,8 @@
  * pysoftmax.h -- the whole public C ABI of libpysoftmax.
  *
  * Numerically stable softmax, log-softmax and logsumexp, with a temperature,
- * for float32 and float64.  Every output of softmax and log_softmax is within
+ * for float32 and float64 (and float16 and bfloat16, computed in float32:
+ * see their section).  Every output of softmax and log_softmax is within
  * 2 ULP of the correctly rounded exact value, for any finite input and any
  * row length; logsumexp is within 2 ULP of max(|max(x)|, log(sum exp(x - max))).
  *
@@ -39,6 +40,7 @@
 #define PYSOFTMAX_H_INCLUDED
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define PSM_VERSION_MAJOR 0
 #define PSM_VERSION_MINOR 1
@@ -140,6 +142,109 @@ int psm_logsumexp_strided_f32(const float *x, ptrdiff_t x_row_stride, ptrdiff_t 
 PSM_API
 int psm_logsumexp_strided_f64(const double *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
                               double *out, ptrdiff_t out_stride, size_t rows, size_t n);
+
+/* float16 and bfloat16
+ * --------------------
+ * The 16-bit formats travel as their bit patterns in uint16_t (C99 has no
+ * 16-bit floating type): `_f16` is IEEE 754 binary16 (5 exponent bits, 10
+ * fraction bits), `_bf16` is bfloat16 (the top half of a float: 8 and 7).
+ * Each value is widened exactly to float and computed by the float32
+ * functions, whose float result is rounded to the 16-bit format (to
+ * nearest, ties to even, with subnormals; overflow to inf; NaN stays NaN):
+ * every output within 1 ULP of the 16-bit format of the exact value, most
+ * of them correctly rounded (the 2-ULP promise holds with room).  Rows of
+ * more than 4096 entries take the exact scalar method instead, which rounds
+ * once, from double, to the 16-bit format; they are several times slower.
+ * The rows are widened a few at a time in a buffer on the stack: nothing is
+ * allocated.  The temperature is a float, as for float32: the results are
+ * those of x / T with that T.
+ * Same parameters, rules, statuses and special values as the float32
+ * functions above, with uint16_t in place of float for x and y; in place
+ * (y == x) is allowed.  The strided variants take the same strides, in
+ * elements (of two bytes). */
+PSM_API
+int psm_softmax_f16(const uint16_t *x, uint16_t *y, size_t rows, size_t n, float temperature);
+PSM_API
+int psm_softmax_bf16(const uint16_t *x, uint16_t *y, size_t rows, size_t n, float temperature);
+PSM_API
+int psm_log_softmax_f16(const uint16_t *x, uint16_t *y, size_t rows, size_t n,
+                        float temperature);
+PSM_API
+int psm_log_softmax_bf16(const uint16_t *x, uint16_t *y, size_t rows, size_t n,
+                         float temperature);
+PSM_API
+int psm_logsumexp_f16(const uint16_t *x, uint16_t *out, size_t rows, size_t n);
+PSM_API
+int psm_logsumexp_bf16(const uint16_t *x, uint16_t *out, size_t rows, size_t n);
+PSM_API
+int psm_softmax_strided_f16(const uint16_t *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                            uint16_t *y, ptrdiff_t y_row_stride, ptrdiff_t y_stride, size_t rows,
+                            size_t n, float temperature);
+PSM_API
+int psm_softmax_strided_bf16(const uint16_t *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                             uint16_t *y, ptrdiff_t y_row_stride, ptrdiff_t y_stride, size_t rows,
+                             size_t n, float temperature);
+PSM_API
+int psm_log_softmax_strided_f16(const uint16_t *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                                uint16_t *y, ptrdiff_t y_row_stride, ptrdiff_t y_stride,
+                                size_t rows, size_t n, float temperature);
+PSM_API
+int psm_log_softmax_strided_bf16(const uint16_t *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                                 uint16_t *y, ptrdiff_t y_row_stride, ptrdiff_t y_stride,
+                                 size_t rows, size_t n, float temperature);
+PSM_API
+int psm_logsumexp_strided_f16(const uint16_t *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                              uint16_t *out, ptrdiff_t out_stride, size_t rows, size_t n);
+PSM_API
+int psm_logsumexp_strided_bf16(const uint16_t *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                               uint16_t *out, ptrdiff_t out_stride, size_t rows, size_t n);
+
+/* float16 or bfloat16 in, float32 out: bit for bit what the float32
+ * functions give for the float widening of x, at any row length, without a
+ * float copy of x (softmax and log_softmax widen x into y and compute there;
+ * logsumexp widens a few rows at a time on the stack).  The output must not
+ * overlap the input at all: y == x is PSM_E_OVERLAP, as in place means
+ * nothing across element sizes.  Otherwise the same rules as above; the
+ * output strides count floats. */
+PSM_API
+int psm_softmax_f16_f32(const uint16_t *x, float *y, size_t rows, size_t n, float temperature);
+PSM_API
+int psm_softmax_bf16_f32(const uint16_t *x, float *y, size_t rows, size_t n, float temperature);
+PSM_API
+int psm_log_softmax_f16_f32(const uint16_t *x, float *y, size_t rows, size_t n,
+                            float temperature);
+PSM_API
+int psm_log_softmax_bf16_f32(const uint16_t *x, float *y, size_t rows, size_t n,
+                             float temperature);
+PSM_API
+int psm_logsumexp_f16_f32(const uint16_t *x, float *out, size_t rows, size_t n);
+PSM_API
+int psm_logsumexp_bf16_f32(const uint16_t *x, float *out, size_t rows, size_t n);
+PSM_API
+int psm_softmax_strided_f16_f32(const uint16_t *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                                float *y, ptrdiff_t y_row_stride, ptrdiff_t y_stride, size_t rows,
+                                size_t n, float temperature);
+PSM_API
+int psm_softmax_strided_bf16_f32(const uint16_t *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                                 float *y, ptrdiff_t y_row_stride, ptrdiff_t y_stride,
+                                 size_t rows, size_t n, float temperature);
+PSM_API
+int psm_log_softmax_strided_f16_f32(const uint16_t *x, ptrdiff_t x_row_stride,
+                                    ptrdiff_t x_stride, float *y, ptrdiff_t y_row_stride,
+                                    ptrdiff_t y_stride, size_t rows, size_t n,
+                                    float temperature);
+PSM_API
+int psm_log_softmax_strided_bf16_f32(const uint16_t *x, ptrdiff_t x_row_stride,
+                                     ptrdiff_t x_stride, float *y, ptrdiff_t y_row_stride,
+                                     ptrdiff_t y_stride, size_t rows, size_t n,
+                                     float temperature);
+PSM_API
+int psm_logsumexp_strided_f16_f32(const uint16_t *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                                  float *out, ptrdiff_t out_stride, size_t rows, size_t n);
+PSM_API
+int psm_logsumexp_strided_bf16_f32(const uint16_t *x, ptrdiff_t x_row_stride,
+                                   ptrdiff_t x_stride, float *out, ptrdiff_t out_stride,
+                                   size_t rows, size_t n);
 
 /* A static, human-readable message for a status; "unknown status" for any
  * value that is not a PSM status.  Never NULL. */

@@ -1,0 +1,160 @@
+/*
+ * half_conversions.h -- IEEE binary16 (float16) and bfloat16, given as their
+ * bits in a uint16_t, to and from float and double.  Internal.
+ *
+ * C99 has no 16-bit floating type, so the values travel as bit patterns and
+ * every conversion here is integer arithmetic on the patterns: no
+ * floating-point operation, so no exception flag is raised and neither the
+ * rounding mode nor the caller's flush-to-zero or denormals-are-zero can
+ * change a result.  Widening (16 bits to float or double) is exact.
+ * Narrowing rounds once, to nearest with ties to even, with gradual
+ * underflow into the 16-bit subnormals and overflow to infinity, as IEEE
+ * 754 prescribes; a NaN stays a NaN (quiet, sign and the top payload bits
+ * kept), infinities and signed zeros stay what they are.
+ *
+ *   format     sign  exponent  fraction  bias  largest finite
+ *   float16    1     5         10        15    65504
+ *   bfloat16   1     8         7         127   about 3.39e38 (float's range)
+ */
+#ifndef PSM_HALF_CONVERSIONS_H
+#define PSM_HALF_CONVERSIONS_H
+
+#include <stdint.h>
+#include <string.h>
+
+static inline float psm_float_from_bits(uint32_t bits)
+{
+    float value;
+    memcpy(&value, &bits, sizeof value);
+    return value;
+}
+
+static inline uint32_t psm_bits_of_float(float value)
+{
+    uint32_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    return bits;
+}
+
+static inline uint64_t psm_bits_of_double(double value)
+{
+    uint64_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    return bits;
+}
+
+/* The float bits of a float16: exact.  A subnormal float16 (exponent field
+ * 0, value fraction * 2^-24) is normalized by shifting its fraction up to
+ * the hidden bit, at most 10 steps. */
+static inline uint32_t psm_f16_to_float_bits(uint16_t half)
+{
+    uint32_t sign = (uint32_t)(half & 0x8000u) << 16;
+    uint32_t exponent = (uint32_t)(half >> 10) & 0x1fu;
+    uint32_t fraction = (uint32_t)half & 0x3ffu;
+    if (exponent == 0x1fu) /* infinity, NaN: the payload moves up with the fraction */
+        return sign | 0x7f800000u | (fraction << 13);
+    if (exponent != 0)
+        return sign | ((exponent + (127 - 15)) << 23) | (fraction << 13);
+    if (fraction == 0)
+        return sign;
+    exponent = 127 - 15 + 1;
+    while (!(fraction & 0x400u)) {
+        fraction <<= 1;
+        exponent--;
+    }
+    return sign | (exponent << 23) | ((fraction & 0x3ffu) << 13);
+}
+
+/* The float bits of a bfloat16: its top half, exactly. */
+static inline uint32_t psm_bf16_to_float_bits(uint16_t half)
+{
+    return (uint32_t)half << 16;
+}
+
+static inline float psm_f16_to_float(uint16_t half)
+{
+    return psm_float_from_bits(psm_f16_to_float_bits(half));
+}
+
+static inline float psm_bf16_to_float(uint16_t half)
+{
+    return psm_float_from_bits(psm_bf16_to_float_bits(half));
+}
+
+/* A binary floating-point number (`source_fraction` fraction bits, exponent
+ * bias `source_bias`, given as its bits) rounded to the 16-bit format with
+ * `fraction_bits` fraction bits and bias `bias`: once, to nearest, ties to
+ * even.  The parameters are constants at every call, so each use compiles
+ * to straight integer code for its pair of formats. */
+static inline uint16_t psm_narrow_bits(uint64_t bits, int source_fraction, int source_bias,
+                                       int fraction_bits, int bias)
+{
+    const int source_exponent_bits = 64 - 1 - source_fraction;
+    const uint64_t source_fraction_mask = ((uint64_t)1 << source_fraction) - 1;
+    const uint64_t source_exponent_max = ((uint64_t)1 << source_exponent_bits) - 1;
+    const uint16_t infinity = (uint16_t)(((1u << (15 - fraction_bits)) - 1) << fraction_bits);
+    uint16_t sign = (uint16_t)((bits >> 63) << 15);
+    uint64_t biased = (bits >> source_fraction) & source_exponent_max;
+    uint64_t significand = bits & source_fraction_mask;
+    uint64_t rounded, remainder, half_quantum;
+    int exponent, target_exponent, shift;
+    if (biased == source_exponent_max) {
+        if (significand == 0)
+            return (uint16_t)(sign | infinity);
+        /* NaN: quiet, with the payload's top bits. */
+        return (uint16_t)(sign | infinity | (1u << (fraction_bits - 1)) |
+                          (uint16_t)(significand >> (source_fraction - fraction_bits)));
+    }
+    /* value = significand * 2^(exponent - source_fraction), the hidden bit
+     * included for a normal number. */
+    if (biased != 0) {
+        significand |= (uint64_t)1 << source_fraction;
+        exponent = (int)biased - source_bias;
+    } else {
+        exponent = 1 - source_bias;
+    }
+    if (exponent > bias)
+        return (uint16_t)(sign | infinity);
+    /* Rounded to a multiple of the target's spacing at this exponent: its
+     * normal spacing, or the subnormal one below its smallest normal.  (A
+     * subnormal source number is far below the target's smallest normal
+     * in every pair of formats used here, so its own exponent is never
+     * needed.) */
+    target_exponent = exponent > 1 - bias ? exponent : 1 - bias;
+    shift = source_fraction - fraction_bits + (target_exponent - exponent);
+    if (shift > source_fraction + 1) /* below half the smallest subnormal */
+        return sign;
+    rounded = significand >> shift;
+    remainder = significand & (((uint64_t)1 << shift) - 1);
+    half_quantum = (uint64_t)1 << (shift - 1);
+    if (remainder > half_quantum || (remainder == half_quantum && (rounded & 1u)))
+        rounded++;
+    /* The hidden bit of `rounded` (or its carry, when rounding reaches the
+     * next binade, the smallest normal, or infinity) adds one to the
+     * exponent field. */
+    return (uint16_t)(sign | ((((uint64_t)(target_exponent + bias - 1)) << fraction_bits) + rounded));
+}
+
+/* A float's bits go in the top half of a 64-bit word, so that the sign is
+ * bit 63 as for a double: its fraction is then 55 bits, the low 32 zero. */
+static inline uint16_t psm_float_to_f16(float value)
+{
+    return psm_narrow_bits((uint64_t)psm_bits_of_float(value) << 32, 23 + 32, 127, 10, 15);
+}
+
+static inline uint16_t psm_double_to_f16(double value)
+{
+    return psm_narrow_bits(psm_bits_of_double(value), 52, 1023, 10, 15);
+}
+
+static inline uint16_t psm_float_to_bf16(float value)
+{
+    return psm_narrow_bits((uint64_t)psm_bits_of_float(value) << 32, 23 + 32, 127, 7, 127);
+}
+
+static inline uint16_t psm_double_to_bf16(double value)
+{
+    return psm_narrow_bits(psm_bits_of_double(value), 52, 1023, 7, 127);
+}
+
+#endif /* PSM_HALF_CONVERSIONS_H */
