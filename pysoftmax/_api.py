@@ -88,6 +88,17 @@ def _dtypes(x: Array, xp: Any) -> tuple[Any, Any]:
     )
 
 
+def _computes_natively(module: Any, dtype: Any) -> bool:
+    """Whether the backend takes ``x`` of this dtype without a copy in the compute dtype.
+
+    A backend that computes a 16-bit dtype itself (the C core: float16 and
+    bfloat16, in float32 without a float32 copy) says so with an optional
+    ``computes_natively(dtype)``; the others get ``x`` in the compute dtype.
+    """
+    computes = getattr(module, "computes_natively", None)
+    return computes is not None and bool(computes(dtype))
+
+
 def _reduce_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     """Return ``axis`` (an int, a tuple of ints or None) as sorted non-negative axes."""
     if axis is None:
@@ -332,7 +343,7 @@ def _compute(
             if result.dtype != result_dtype:  # the sum promotes bfloat16, drops byte order
                 result = xp.astype(result, result_dtype)
     else:
-        if x.dtype != compute_dtype:
+        if x.dtype != compute_dtype and not _computes_natively(module, x.dtype):
             x = xp.astype(x, compute_dtype)
         request = Request(
             x=x, xp=xp, axes=axes, temperature=temperature_value, threads=thread_count

@@ -2,15 +2,24 @@
  * half_conversions.h -- IEEE binary16 (float16) and bfloat16, given as their
  * bits in a uint16_t, to and from float and double.  Internal.
  *
- * C99 has no 16-bit floating type, so the values travel as bit patterns and
- * every conversion here is integer arithmetic on the patterns: no
- * floating-point operation, so no exception flag is raised and neither the
- * rounding mode nor the caller's flush-to-zero or denormals-are-zero can
- * change a result.  Widening (16 bits to float or double) is exact.
- * Narrowing rounds once, to nearest with ties to even, with gradual
- * underflow into the 16-bit subnormals and overflow to infinity, as IEEE
- * 754 prescribes; a NaN stays a NaN (quiet, sign and the top payload bits
- * kept), infinities and signed zeros stay what they are.
+ * C99 has no 16-bit floating type, so the values travel as bit patterns.
+ * Widening (16 bits to float or double) is exact.  Narrowing rounds once,
+ * to nearest with ties to even, with gradual underflow into the 16-bit
+ * subnormals and overflow to infinity, as IEEE 754 prescribes; a NaN stays
+ * a NaN (quiet, sign and the top payload bits kept), infinities and signed
+ * zeros stay what they are.
+ *
+ * The conversions are integer arithmetic on the patterns, written without
+ * branches so that the compiler vectorizes the loops over a row, with two
+ * floating-point steps where they are cheaper: widening a float16
+ * subnormal is an exact int-to-float conversion and product (no flag, no
+ * mode matters), and narrowing a float to a float16 subnormal is one float
+ * addition, which rounds to nearest-even in the default rounding mode
+ * (the library's promise assumes it) and raises at most FE_INEXACT (and
+ * FE_INVALID for a signaling NaN, whose sum is not used); the
+ * library calls it between psm_enter and psm_leave, which restore the
+ * caller's flags.  Flush-to-zero and denormals-are-zero change no result:
+ * no operand or result of those steps is a float subnormal that matters.
  *
  *   format     sign  exponent  fraction  bias  largest finite
  *   float16    1     5         10        15    65504
@@ -43,26 +52,17 @@ static inline uint64_t psm_bits_of_double(double value)
     return bits;
 }
 
-/* The float bits of a float16: exact.  A subnormal float16 (exponent field
- * 0, value fraction * 2^-24) is normalized by shifting its fraction up to
- * the hidden bit, at most 10 steps. */
+/* The float bits of a float16: exact.  Normal numbers and infinities or
+ * NaN (payload kept) by moving the fields; a subnormal (fraction * 2^-24)
+ * is that product, exact in float. */
 static inline uint32_t psm_f16_to_float_bits(uint16_t half)
 {
     uint32_t sign = (uint32_t)(half & 0x8000u) << 16;
-    uint32_t exponent = (uint32_t)(half >> 10) & 0x1fu;
-    uint32_t fraction = (uint32_t)half & 0x3ffu;
-    if (exponent == 0x1fu) /* infinity, NaN: the payload moves up with the fraction */
-        return sign | 0x7f800000u | (fraction << 13);
-    if (exponent != 0)
-        return sign | ((exponent + (127 - 15)) << 23) | (fraction << 13);
-    if (fraction == 0)
-        return sign;
-    exponent = 127 - 15 + 1;
-    while (!(fraction & 0x400u)) {
-        fraction <<= 1;
-        exponent--;
-    }
-    return sign | (exponent << 23) | ((fraction & 0x3ffu) << 13);
+    uint32_t magnitude = (uint32_t)half & 0x7fffu;
+    uint32_t normal = (magnitude << 13) + ((uint32_t)(127 - 15) << 23);
+    uint32_t special = (magnitude << 13) | 0x7f800000u;
+    uint32_t subnormal = psm_bits_of_float((float)magnitude * 0x1p-24f);
+    return sign | (magnitude < 0x400u ? subnormal : magnitude >= 0x7c00u ? special : normal);
 }
 
 /* The float bits of a bfloat16: its top half, exactly. */
@@ -135,11 +135,25 @@ static inline uint16_t psm_narrow_bits(uint64_t bits, int source_fraction, int s
     return (uint16_t)(sign | ((((uint64_t)(target_exponent + bias - 1)) << fraction_bits) + rounded));
 }
 
-/* A float's bits go in the top half of a 64-bit word, so that the sign is
- * bit 63 as for a double: its fraction is then 55 bits, the low 32 zero. */
 static inline uint16_t psm_float_to_f16(float value)
 {
-    return psm_narrow_bits((uint64_t)psm_bits_of_float(value) << 32, 23 + 32, 127, 10, 15);
+    uint32_t bits = psm_bits_of_float(value);
+    uint32_t sign = (bits >> 16) & 0x8000u;
+    uint32_t magnitude = bits & 0x7fffffffu;
+    /* [2^-14, 65520): a normal float16.  The exponent rebiased, then the
+     * low 13 bits rounded away (half of them, and one more when the kept
+     * part is odd, is what carries: ties to even). */
+    uint32_t normal = (magnitude - ((uint32_t)(127 - 15) << 23) + 0xfffu + ((magnitude >> 13) & 1u)) >> 13;
+    /* Below 2^-14: adding 0.5 (float spacing 2^-24 there, the float16
+     * subnormal spacing) rounds the value to a multiple of 2^-24, which is
+     * then the low bits of the sum; 2^-14 itself may come out. */
+    uint32_t subnormal =
+        psm_bits_of_float(psm_float_from_bits(magnitude) + 0.5f) - psm_bits_of_float(0.5f);
+    /* From 65520 on: infinity; NaN: quiet, the payload's top bits kept. */
+    uint32_t special = magnitude > 0x7f800000u ? 0x7e00u | ((magnitude >> 13) & 0x3ffu) : 0x7c00u;
+    return (uint16_t)(sign | (magnitude < 0x38800000u   ? subnormal
+                              : magnitude < 0x477ff000u ? normal
+                                                        : special));
 }
 
 static inline uint16_t psm_double_to_f16(double value)
@@ -147,9 +161,15 @@ static inline uint16_t psm_double_to_f16(double value)
     return psm_narrow_bits(psm_bits_of_double(value), 52, 1023, 10, 15);
 }
 
+/* The top half of the float, rounded: the low 16 bits rounded away as
+ * above (a carry may reach the exponent, the largest finite value's into
+ * infinity); NaN quiet with its payload's top bits. */
 static inline uint16_t psm_float_to_bf16(float value)
 {
-    return psm_narrow_bits((uint64_t)psm_bits_of_float(value) << 32, 23 + 32, 127, 7, 127);
+    uint32_t bits = psm_bits_of_float(value);
+    uint32_t rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
+    uint32_t nan = (bits >> 16) | 0x40u;
+    return (uint16_t)((bits & 0x7fffffffu) > 0x7f800000u ? nan : rounded);
 }
 
 static inline uint16_t psm_double_to_bf16(double value)

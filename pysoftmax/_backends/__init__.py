@@ -7,4 +7,7 @@ A backend module defines ``NAME``, ``DESCRIPTION``, ``availability()``,
 with size 1; the front door drops them unless ``keepdims``.  A result may
 come back in a wider floating dtype than the request's (the generic backend
 computes in float64): the front door rounds it, once, to the caller's dtype.
+A backend may also define ``computes_natively(dtype)``: True where it takes
+``x`` of that narrower dtype (float16, bfloat16) as it is, instead of a copy
+in the compute dtype (float32), and returns the result in that dtype.
 """

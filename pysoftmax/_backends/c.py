@@ -5,7 +5,10 @@ with two strides; whenever that view exists (any single reduced axis, a
 transposed or sliced array, reduced axes that collapse into one) and is
 aligned and in native byte order, the C core's strided entry points read the
 caller's memory directly; otherwise one copy is made.  cffi releases the GIL
-for the duration of the call.
+for the duration of the call.  float16 and ml_dtypes' bfloat16 arrays go to
+the C core's 16-bit entry points as they are (:func:`computes_natively`):
+the C core widens them to float32 a few rows at a time, so there is no
+float32 copy of the input, and the result comes back in the input's dtype.
 
 Inputs of at least ``MIN_THREADED_WORK`` (entries weighted by
 ``ENTRY_COST``: 1M float32 or 256K float64 entries) in at least two rows are
@@ -35,11 +38,20 @@ except ImportError as error:  # the extension was not built
 NAME = "c"
 DESCRIPTION = "numpy arrays on the CPU, through the C core (cffi)"
 
-_C_TYPES = {np.dtype(np.float32): "float *", np.dtype(np.float64): "double *"}
+# The C core's element types, by dtype name: the suffix of its entry points, the C type and
+# the size.  bfloat16 is ml_dtypes' (any 2-byte dtype numpy calls "bfloat16"), given to the
+# C core as its bits, as float16 is.
+_ELEMENTS = {
+    "float32": ("f32", "float *", 4),
+    "float64": ("f64", "double *", 8),
+    "float16": ("f16", "uint16_t *", 2),
+    "bfloat16": ("bf16", "uint16_t *", 2),
+}
 
 # What one entry costs the kernels, relative to float32 (measured: float64's double-double
-# arithmetic takes about four times as long).  A call's work is its entries times this cost.
-ENTRY_COST = {np.dtype(np.float32): 1, np.dtype(np.float64): 4}
+# arithmetic takes about four times as long; a 16-bit entry, widened and rounded on the way,
+# about three times).  A call's work is its entries times this cost.
+ENTRY_COST = {np.dtype(np.float32): 1, np.dtype(np.float64): 4, np.dtype(np.float16): 3}
 # Below this much work (1M float32 or 256K float64 entries: about a millisecond), or with one
 # row, a call is one C call on the calling thread, for any thread count: waking a second
 # thread costs tens of microseconds, and below this it did not pay for itself (measured:
@@ -71,6 +83,30 @@ def refuses(x: Any) -> str | None:
     return None if isinstance(x, np.ndarray) else "it takes numpy arrays only"
 
 
+def computes_natively(dtype: Any) -> bool:
+    """Whether the C core computes ``x`` of this 16-bit dtype itself (float16, bfloat16).
+
+    The front door then passes ``x`` on in its own dtype instead of a float32
+    copy; the C core computes it in float32 and rounds the result to ``dtype``.
+    """
+    element = _element(dtype)
+    return element is not None and element[1] == "uint16_t *"
+
+
+def _element(dtype: Any) -> tuple[str, str] | None:
+    """Return the entry points' suffix and the C type for ``dtype``, or None."""
+    dtype = np.dtype(dtype)
+    element = _ELEMENTS.get(dtype.name)
+    if element is None or dtype.itemsize != element[2]:
+        return None
+    return element[0], element[1]
+
+
+def _entry_cost(dtype: np.dtype) -> int:
+    """ENTRY_COST of ``dtype``; bfloat16 (not a numpy dtype of its own) costs what float16 does."""
+    return ENTRY_COST.get(dtype, ENTRY_COST[np.dtype(np.float16)])
+
+
 def check_status(status: int) -> None:
     """Raise the Python exception for a C status code; return for ``PSM_OK``."""
     if status == 0:
@@ -83,7 +119,9 @@ def check_status(status: int) -> None:
 
 def _pointer(array: np.ndarray) -> Any:
     """Return the address of ``array[0, ...]`` as a C pointer of its element type."""
-    return _core.ffi.cast(_C_TYPES[array.dtype], array.__array_interface__["data"][0])
+    element = _element(array.dtype)
+    assert element is not None
+    return _core.ffi.cast(element[1], array.__array_interface__["data"][0])
 
 
 def rows_per_block(rows: int, n: int, side_by_side: bool = False) -> int:
@@ -102,7 +140,7 @@ def rows_per_block(rows: int, n: int, side_by_side: bool = False) -> int:
 def _run(
     function: str, matrix: np.ndarray, result: np.ndarray, threads: int, *temperature: float
 ) -> None:
-    """Call ``psm_<function>_strided_<f32|f64>`` on a matrix and its output buffer.
+    """Call ``psm_<function>_strided_<f32|f64|f16|bf16>`` on a matrix and its output buffer.
 
     Large matrices are cut into blocks of rows (:func:`rows_per_block`), one
     call each, on up to ``threads`` threads (fewer where the matrix is not
@@ -110,12 +148,13 @@ def _run(
     arrays alive during the call; the C core checks every size, stride and
     overlap again.
     """
-    suffix = "f32" if matrix.dtype == np.float32 else "f64"
-    kernel = getattr(_core.lib, f"psm_{function}_strided_{suffix}")
+    element = _element(matrix.dtype)
+    assert element is not None
+    kernel = getattr(_core.lib, f"psm_{function}_strided_{element[0]}")
     source, (source_row_stride, source_stride) = _pointer(matrix), element_strides(matrix)
     target, (target_row_stride, *target_stride) = _pointer(result), element_strides(result)
     rows, n = matrix.shape
-    work = rows * n * ENTRY_COST[matrix.dtype]
+    work = rows * n * _entry_cost(matrix.dtype)
     if rows < 2 or work < MIN_THREADED_WORK:
         check_status(
             kernel(
