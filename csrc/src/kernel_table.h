@@ -36,6 +36,9 @@ typedef struct {
     int (*normalize_columns_f64)(const double *x, ptrdiff_t x_stride, double *y,
                                  ptrdiff_t y_stride, size_t columns, size_t n,
                                  double temperature, int log_output);
+    /* max(x) of n >= 1 floats, NaN if one is NaN (for the 16-bit formats'
+     * long rows, half_rows.inc). */
+    float (*max_f32)(const float *x, size_t n);
 } psm_row_kernels;
 
 /* Variants for x86-64 need GCC or Clang (target pragmas, __builtin_cpu_supports). */

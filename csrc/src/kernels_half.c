@@ -28,6 +28,14 @@ static int psm_rows_side_by_side(ptrdiff_t row_stride, ptrdiff_t stride, size_t 
     return rows > 1 && row_step < step;
 }
 
+/* Rows longer than the buffer (half_rows.inc, PSM_HALF_BUFFER floats) are
+ * cut into chunks of nearly equal lengths: this many entries each at most. */
+static size_t psm_chunk_length(size_t n)
+{
+    size_t buffer = 4096, count = (n + buffer - 1) / buffer;
+    return (n + count - 1) / count;
+}
+
 /* ---------------------------------------------------------------- float16 */
 #define PSM_HALF_SUFFIX _f16
 #define PSM_LOAD(row, stride, i) ((double)psm_f16_to_float(PSM_AT(row, stride, i)))

@@ -392,12 +392,12 @@ typedef struct {
     char where[160];
 } tally;
 
-static tally tallies[2][3];
+static tally tallies[2][3][2]; /* format, function, row longer than 4096 entries */
 
-static void record(size_t fi, int kind, uint64_t error, const char *where, uint16_t got,
-                   uint16_t expected)
+static void record(size_t fi, int kind, size_t n, uint64_t error, const char *where,
+                   uint16_t got, uint16_t expected)
 {
-    tally *t = &tallies[fi][kind];
+    tally *t = &tallies[fi][kind][n > 4096];
     t->results++;
     if (error != 0)
         t->not_correctly_rounded++;
@@ -483,7 +483,7 @@ static void every_pattern_as_input(size_t fi)
                 }
                 for (i = 0; i < n; i++) {
                     uint16_t expected = reference_round(f, exact[i]);
-                    record(fi, k, ulp_distance_half(f, y[r * n + i], expected), where,
+                    record(fi, k, n, ulp_distance_half(f, y[r * n + i], expected), where,
                            y[r * n + i], expected);
                 }
             }
@@ -577,8 +577,8 @@ static void check_batch(size_t fi, const uint16_t *x, size_t rows, size_t n, flo
             reference_row(values, n, (long double)temperature, k, exact, NULL);
             for (i = 0; i < n; i++) {
                 uint16_t expected = reference_round(f, exact[i]);
-                record(fi, k, ulp_distance_half(f, y[r * n + i], expected), where, y[r * n + i],
-                       expected);
+                record(fi, k, n, ulp_distance_half(f, y[r * n + i], expected), where,
+                       y[r * n + i], expected);
             }
         }
         /* The same bits by every other route: */
@@ -638,7 +638,7 @@ static void check_batch(size_t fi, const uint16_t *x, size_t rows, size_t n, flo
         else /* cancellation: counted in ULPs of the scale */
             error = (uint64_t)ceill(fabsl((long double)reference_value(f, y[r]) - lse) /
                                     ulp_of(f, scale));
-        record(fi, 2, error, where, y[r], expected);
+        record(fi, 2, n, error, where, y[r], expected);
         CHECK(y_transposed[r] == y[r], "logsumexp_strided_%s %s [%zu]", f->name, where, r);
         if (n <= 4096) {
             CHECK(psm_bits_f32(wide[r]) == psm_bits_f32(f32[r]),
@@ -764,6 +764,108 @@ static void special_values(size_t fi)
           "logsumexp_f32 of empty rows");
 }
 
+/* Rows longer than the buffer (4096 entries) are computed in chunks of at
+ * most 4096 whose sums are combined: chunks of only -inf, a new maximum in
+ * each chunk, the maximum in the last chunk dominating (log_softmax there
+ * a tiny negative number, which must keep its relative precision), ties
+ * across chunks; then the rows the edge-case table decides (NaN or +inf in
+ * a late chunk, only -inf, T = 0 and inf), strided and in place. */
+static void long_rows_in_chunks(size_t fi)
+{
+    const format *f = &formats[fi];
+    static const size_t lengths[] = {4097, 8193, 10000};
+    psm_rng rng = psm_rng_seed(0x10e6u + fi);
+    const uint16_t minus_inf = (uint16_t)(0x8000u | f->infinity);
+    size_t li, i, n;
+    int shape;
+    /* the others' offset below the dominant maximum: bfloat16 keeps a
+     * relative precision of 2^-8 down to 1e-38, float16 only down to 6e-5 */
+    const double dominated = f->fraction_bits == 10 ? -12.0 : -30.0;
+    for (li = 0; li < sizeof lengths / sizeof lengths[0]; li++) {
+        n = lengths[li];
+        for (shape = 0; shape < 4; shape++) {
+            static const char *const names[4] = {"a chunk of -inf", "rising maxima",
+                                                 "dominant last maximum", "ties across chunks"};
+            uint16_t *x = half_buffer(2 * n);
+            for (i = 0; i < 2 * n; i++) {
+                size_t j = i % n;
+                double v = 3.0 * psm_rng_normalish(&rng);
+                if (shape == 0 && j >= n / 3 && j < 2 * n / 3)
+                    v = -INFINITY;
+                else if (shape == 1)
+                    v = 12.0 * (double)j / (double)n + 0.5 * psm_rng_normalish(&rng);
+                else if (shape == 2)
+                    v = j == n - 5 ? 0.0 : dominated + 0.25 * psm_rng_normalish(&rng);
+                else if (shape == 3)
+                    v = j % 1500 == 7 ? 9.5 : v;
+                x[i] = reference_round(f, v);
+            }
+            check_batch(fi, x, 2, n, 1.0f, names[shape]);
+            check_batch(fi, x, 2, n, 0.37f, names[shape]);
+            free(x);
+        }
+    }
+    n = 10000;
+    {
+        uint16_t *x = half_buffer(n), *y = half_buffer(n), *strided = half_buffer(3 * n);
+        uint16_t *strided_out = half_buffer(2 * n);
+        uint16_t one = reference_round(f, 1.0), half = reference_round(f, 0.5);
+        uint16_t out;
+        for (i = 0; i < n; i++)
+            x[i] = reference_round(f, 2.0 * psm_rng_normalish(&rng));
+        /* NaN in the last chunk: all NaN */
+        x[n - 3] = (uint16_t)(f->infinity | 3u);
+        CHECK(f->normalize[1](x, y, 1, n, 1.0f) == PSM_OK, "status");
+        for (i = 0; i < n; i++)
+            CHECK(is_nan_pattern(f, y[i]), "%s long row with a late NaN: [%zu] = 0x%04x", f->name,
+                  i, (unsigned)y[i]);
+        CHECK(f->logsumexp(x, &out, 1, n) == PSM_OK && is_nan_pattern(f, out), "logsumexp NaN");
+        /* two +inf, one early, one late: 1/2 there, 0 elsewhere */
+        x[n - 3] = f->infinity;
+        x[5] = f->infinity;
+        CHECK(f->normalize[0](x, y, 1, n, 1.0f) == PSM_OK, "status");
+        for (i = 0; i < n; i++)
+            CHECK(y[i] == (i == 5 || i == n - 3 ? half : 0), "%s long row, two +inf: [%zu] = 0x%04x",
+                  f->name, i, (unsigned)y[i]);
+        CHECK(f->logsumexp(x, &out, 1, n) == PSM_OK && out == f->infinity, "logsumexp +inf");
+        /* T = 0 and T = inf */
+        x[n - 3] = x[5] = reference_round(f, 50.0);
+        CHECK(f->normalize[0](x, y, 1, n, 0.0f) == PSM_OK, "status");
+        for (i = 0; i < n; i++)
+            CHECK(y[i] == (i == 5 || i == n - 3 ? half : 0), "%s long row, T = 0: [%zu]", f->name,
+                  i);
+        x[0] = minus_inf;
+        CHECK(f->normalize[0](x, y, 1, n, INFINITY) == PSM_OK, "status");
+        for (i = 0; i < n; i++)
+            CHECK(y[i] == (i == 0 ? 0 : reference_round(f, 1.0L / (long double)(n - 1))),
+                  "%s long row, T = inf: [%zu] = 0x%04x", f->name, i, (unsigned)y[i]);
+        /* only -inf: NaN; logsumexp -inf */
+        for (i = 0; i < n; i++)
+            x[i] = minus_inf;
+        CHECK(f->normalize[0](x, y, 1, n, 1.0f) == PSM_OK && is_nan_pattern(f, y[0]) &&
+                  is_nan_pattern(f, y[n - 1]),
+              "%s long row of -inf", f->name);
+        CHECK(f->logsumexp(x, &out, 1, n) == PSM_OK && out == minus_inf, "logsumexp of -inf");
+        /* strided (every third entry, written every second) and in place:
+         * the contiguous result */
+        for (i = 0; i < n; i++)
+            x[i] = strided[3 * i] = reference_round(f, 4.0 * psm_rng_normalish(&rng));
+        x[n / 2] = strided[3 * (n / 2)] = one;
+        CHECK(f->normalize[0](x, y, 1, n, 1.0f) == PSM_OK, "status");
+        CHECK(f->normalize_strided[0](strided, 0, 3, strided_out, 0, 2, 1, n, 1.0f) == PSM_OK,
+              "status");
+        CHECK(f->normalize[0](x, x, 1, n, 1.0f) == PSM_OK, "status");
+        for (i = 0; i < n; i++) {
+            CHECK(strided_out[2 * i] == y[i], "%s long strided row [%zu]", f->name, i);
+            CHECK(x[i] == y[i], "%s long row in place [%zu]", f->name, i);
+        }
+        free(x);
+        free(y);
+        free(strided);
+        free(strided_out);
+    }
+}
+
 /* --------------------------------------------------- 5. argument errors */
 
 static int flags_now(void)
@@ -859,7 +961,7 @@ static void argument_errors(size_t fi)
 int main(void)
 {
     size_t fi;
-    int k;
+    int k, long_rows;
     printf("conversions:\n");
     for (fi = 0; fi < 2; fi++) {
         build_value_table(&formats[fi]);
@@ -872,17 +974,20 @@ int main(void)
         every_pattern_as_input(fi);
         random_rows(fi);
         special_values(fi);
+        long_rows_in_chunks(fi);
         argument_errors(fi);
     }
     printf("worst error in ULP of the 16-bit format (bound 2), and the results that are not "
            "correctly rounded:\n");
     for (fi = 0; fi < 2; fi++)
-        for (k = 0; k < 3; k++) {
-            const tally *t = &tallies[fi][k];
-            printf("  %-12s %-4s %lu ULP, %ld of %ld not correctly rounded (worst: %s)\n",
-                   kind_names[k], formats[fi].name, (unsigned long)t->worst,
-                   t->not_correctly_rounded, t->results, t->where);
-        }
+        for (k = 0; k < 3; k++)
+            for (long_rows = 0; long_rows < 2; long_rows++) {
+                const tally *t = &tallies[fi][k][long_rows];
+                printf("  %-12s %-4s %s: %lu ULP, %ld of %ld not correctly rounded (worst: %s)\n",
+                       kind_names[k], formats[fi].name,
+                       long_rows ? "rows > 4096" : "rows <= 4096", (unsigned long)t->worst,
+                       t->not_correctly_rounded, t->results, t->where);
+            }
     for (fi = 0; fi < 2; fi++)
         free(formats[fi].values);
     return psm_test_finish("test_half");
