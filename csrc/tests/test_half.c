@@ -766,9 +766,9 @@ static void special_values(size_t fi)
 
 /* Rows longer than the buffer (4096 entries) are computed in chunks of at
  * most 4096 whose sums are combined: chunks of only -inf, a new maximum in
- * each chunk, the maximum in the last chunk dominating (log_softmax there
- * a tiny negative number, which must keep its relative precision), ties
- * across chunks; then the rows the edge-case table decides (NaN or +inf in
+ * each chunk, the maximum in the last or the first chunk dominating
+ * (log_softmax there a tiny negative number, which must keep its relative
+ * precision), ties across chunks; then the rows the edge-case table decides (NaN or +inf in
  * a late chunk, only -inf, T = 0 and inf), strided and in place. */
 static void long_rows_in_chunks(size_t fi)
 {
@@ -783,9 +783,10 @@ static void long_rows_in_chunks(size_t fi)
     const double dominated = f->fraction_bits == 10 ? -12.0 : -30.0;
     for (li = 0; li < sizeof lengths / sizeof lengths[0]; li++) {
         n = lengths[li];
-        for (shape = 0; shape < 4; shape++) {
-            static const char *const names[4] = {"a chunk of -inf", "rising maxima",
-                                                 "dominant last maximum", "ties across chunks"};
+        for (shape = 0; shape < 5; shape++) {
+            static const char *const names[5] = {"a chunk of -inf", "rising maxima",
+                                                 "dominant last maximum", "ties across chunks",
+                                                 "dominant first maximum"};
             uint16_t *x = half_buffer(2 * n);
             for (i = 0; i < 2 * n; i++) {
                 size_t j = i % n;
@@ -798,6 +799,8 @@ static void long_rows_in_chunks(size_t fi)
                     v = j == n - 5 ? 0.0 : dominated + 0.25 * psm_rng_normalish(&rng);
                 else if (shape == 3)
                     v = j % 1500 == 7 ? 9.5 : v;
+                else if (shape == 4)
+                    v = j == 2 ? 0.0 : dominated + 0.25 * psm_rng_normalish(&rng);
                 x[i] = reference_round(f, v);
             }
             check_batch(fi, x, 2, n, 1.0f, names[shape]);
