@@ -156,6 +156,27 @@ static inline uint16_t psm_float_to_f16(float value)
                                                         : special));
 }
 
+/* A double rounded to float to odd: where it is not exact, the neighbour of
+ * the two whose last bit is 1.  A float rounded so keeps what the 16-bit
+ * rounding of the double needs (it has 13 or 16 more bits than float16 or
+ * bfloat16, subnormals included): rounding it to nearest-even to 16 bits
+ * gives the correctly rounded 16 bits of the double, in vector-friendly
+ * steps (two conversions, a comparison, an integer add).  One float
+ * conversion: call it between psm_enter and psm_leave (the default rounding
+ * mode; flags restored; no flush-to-zero). */
+static inline float psm_double_to_float_odd(double value)
+{
+    float nearest = (float)value;
+    uint32_t bits = psm_bits_of_float(nearest);
+    double back = (double)nearest;
+    /* Inexact with an even last bit: step one towards the value (the
+     * magnitude down if it rounded away from zero, up if towards; from
+     * infinity down to the largest float). */
+    uint32_t step = back == value || (bits & 1u) ? 0u
+                    : (back > value) == (value > 0.0) ? (uint32_t)-1 : 1u;
+    return psm_float_from_bits(bits + step);
+}
+
 static inline uint16_t psm_double_to_f16(double value)
 {
     return psm_narrow_bits(psm_bits_of_double(value), 52, 1023, 10, 15);
