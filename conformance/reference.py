@@ -18,9 +18,16 @@ PRECISION_BITS = 256
 
 # (significand bits including the implicit one, minimum normal exponent, maximum exponent)
 _FORMATS = {
+    np.dtype(np.float16): (11, -14, 15),
     np.dtype(np.float32): (24, -126, 127),
     np.dtype(np.float64): (53, -1022, 1023),
 }
+try:  # numpy's bfloat16 (ml_dtypes), where it is installed
+    import ml_dtypes
+
+    _FORMATS[np.dtype(ml_dtypes.bfloat16)] = (8, -126, 127)
+except ImportError:  # pragma: no cover - ml_dtypes comes with jax
+    pass
 
 
 def _context() -> mpmath.ctx_mp.MPContext:
@@ -122,7 +129,7 @@ def ulp_distance(a: float, b: float, dtype: np.dtype | type) -> int:
     if math.isnan(a) or math.isnan(b):
         return 0 if math.isnan(a) and math.isnan(b) else 2**64
     dtype = np.dtype(dtype)
-    unsigned_type = np.uint32 if dtype == np.float32 else np.uint64
+    unsigned_type = {2: np.uint16, 4: np.uint32, 8: np.uint64}[dtype.itemsize]
     sign_bit = 1 << (8 * dtype.itemsize - 1)
     ordered = []
     for value in (a, b):
