@@ -29,7 +29,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -304,18 +304,21 @@ def add_output_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def csv_text(array: np.ndarray) -> str:
-    r"""Return ``array`` as CSV: a row per line, each value its shortest round-trip text.
+def csv_lines(array: np.ndarray) -> Iterator[str]:
+    r"""Return the lines of ``array`` as CSV: a row a line, each value its shortest exact text.
 
-    A 0-d or 1-d array is one line; more than 2 dimensions have no CSV form.
+    A 0-d or 1-d array is one line; more than 2 dimensions have no CSV form (an error at
+    once, before any line). Each value is the shortest text that reads back to the same
+    number of its dtype (numpy's ``str``; ``repr`` for float64).
 
     Examples
     --------
-    >>> print(csv_text(np.array([[0.1, -0.0], [np.inf, np.nan]])), end="")
+    >>> lines = csv_lines(np.array([[0.1, -0.0], [np.inf, np.nan]]))
+    >>> print("".join(lines), end="")
     0.1,-0.0
     inf,nan
-    >>> csv_text(np.float32(1) / np.float32(3))
-    '0.33333334\n'
+    >>> list(csv_lines(np.float32(1) / np.float32(3)))
+    ['0.33333334\n']
     """
     array = np.asarray(array)
     if array.ndim > 2:
@@ -323,22 +326,26 @@ def csv_text(array: np.ndarray) -> str:
             f"argument --output: a {array.ndim}-d result has no CSV form; "
             "write it with --output FILE.npy"
         )
-    # str() of a numpy float is the shortest text that reads back to it (repr for float64).
-    return "".join(",".join(str(value) for value in row) + "\n" for row in np.atleast_2d(array))
+    return (",".join(str(value) for value in row) + "\n" for row in np.atleast_2d(array))
 
 
 def write_output(arguments: argparse.Namespace, result: Any) -> None:
-    """Write ``result`` where ``--output`` says: a .npy or .csv file, else CSV on stdout."""
+    """Write ``result`` where ``--output`` says: a .npy or .csv file, else CSV on stdout.
+
+    Line by line: a reader that stops early (``| head``) is noticed at once.
+    """
     result = np.asarray(result)
     path: Path | None = arguments.output
     if path is None:
-        sys.stdout.write(csv_text(result))
+        sys.stdout.writelines(csv_lines(result))
         return
     try:
         if path.suffix.lower() == ".npy":
             np.save(path, result)
         else:
-            path.write_text(csv_text(result))
+            lines = csv_lines(result)
+            with path.open("w") as file:
+                file.writelines(lines)
     except OSError as error:
         raise CommandError(f"argument --output: cannot write {str(path)!r}: {error}") from None
 
@@ -727,7 +734,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit as done:  # --help, --version
             return done.code if isinstance(done.code, int) else 0
         prog = f"{PROG} {arguments.command}"
-        return int(arguments.run(arguments))
+        status = int(arguments.run(arguments))
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at exit
+        return status
     except _UsageError as error:
         print(f"{error.prog}: error: {error}", file=sys.stderr)
         return USAGE_ERROR
