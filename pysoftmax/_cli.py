@@ -366,8 +366,8 @@ def _add_temperature(parser: argparse.ArgumentParser) -> None:
         type=_number,
         default=1.0,
         metavar="T",
-        help="compute softmax(x / T): a number >= 0, 0 (argmax) and inf (uniform) allowed; "
-        "default 1",
+        help="the temperature T, which divides x: a number >= 0, with 0 (the argmax limit) and "
+        "inf (uniform) allowed; default 1",
     )
 
 
