@@ -10,6 +10,7 @@ each for real in a process only where that is quick.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import math
@@ -488,7 +489,27 @@ def test_without_a_source_checkout_conformance_and_bench_say_so(monkeypatch, tmp
         assert "pip install -e ." in err and err.count("\n") == 1
 
 
+def test_conformance_without_mpmath_says_what_to_install(monkeypatch):
+    def no_mpmath(name):
+        raise ModuleNotFoundError("No module named 'mpmath'", name="mpmath")
+
+    monkeypatch.setattr(_cli.importlib, "import_module", no_mpmath)
+    status, out, err = cli("conformance")
+    assert (status, out) == (2, "")
+    assert err == (
+        "pysoftmax conformance: error: this needs mpmath, which is not installed: "
+        "python -m pip install -e '.[test]'\n"
+    )
+
+
 # ---- conformance ----------------------------------------------------------------------------
+
+
+@functools.cache
+def every_vector():
+    from conformance import vectors
+
+    return vectors.all_cases()
 
 
 @pytest.fixture
@@ -496,7 +517,7 @@ def few_vectors(monkeypatch):
     """The vectors cut to three cases per function and dtype, edge cases included."""
     from conformance import vectors
 
-    every = vectors.all_cases()
+    every = every_vector()
     chosen = []
     for function in ("softmax", "log_softmax", "logsumexp"):
         for dtype in ("float32", "float64"):
