@@ -131,6 +131,11 @@ def result_dtype(dtype: Any, xp: Any, x_result_dtype: Any) -> Any:
     """Return ``dtype=`` as a floating dtype of ``xp`` (None: ``x``'s), or raise TypeError."""
     if dtype is None:
         return x_result_dtype
+    if array_api_compat.is_numpy_namespace(xp):
+        try:  # np.float32 (a type), "float32", np.dtype: all one dtype
+            dtype = np.dtype(dtype)
+        except TypeError:
+            pass
     if str(dtype) in ("bfloat16", "torch.bfloat16"):
         return dtype
     try:
