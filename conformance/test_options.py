@@ -136,3 +136,41 @@ def test_temperatures_broadcast_along_the_kept_axes(tested):
         for j in range(3):
             exact = reference.softmax(list(x[i, j]), float(temperatures[j, 0]))
             assert_within_bound(got[i, j], exact, np.float64, f"row {i},{j}")
+
+
+@SETTINGS
+@given(data=st.data(), dtype=DTYPES)
+def test_weighted_logsumexp_and_its_sign(tested, data, dtype):
+    import mpmath
+
+    import pysoftmax
+
+    x = data.draw(finite_rows(dtype, min_size=1, max_size=20, magnitude=300.0))
+    weights = data.draw(finite_rows(dtype, min_size=x.size, max_size=x.size, magnitude=1e3))
+    value, sign = pysoftmax.logsumexp(
+        tested.asarray_exact(x),
+        b=tested.asarray_exact(weights),
+        return_sign=True,
+        backend=tested.backend,
+    )
+    value, sign = float(tested.to_numpy(value)), float(tested.to_numpy(sign))
+    with mpmath.workdps(400):  # enough for any cancellation of these terms
+        exact = mpmath.fsum(
+            mpmath.mpf(float(w)) * mpmath.exp(mpmath.mpf(float(v)))
+            for v, w in zip(x, weights, strict=True)
+        )
+        if exact == 0:
+            assert value == -math.inf and sign == 0.0
+            return
+        expected_sign = 1.0 if exact > 0 else -1.0
+        magnitude = mpmath.log(abs(exact))
+        cancellation = mpmath.fsum(
+            abs(mpmath.mpf(float(w)) * mpmath.exp(mpmath.mpf(float(v))))
+            for v, w in zip(x, weights, strict=True)
+        ) / abs(exact)
+    assert sign == expected_sign
+    if cancellation > 2.0**30:
+        return  # beyond the promise (about 2^40 of cancellation): only the sign is checked
+    rounded = reference.round_to_dtype(magnitude, dtype)
+    scale = max(abs(rounded), float(np.max(x)) if x.size else 0.0, 1e-300)
+    assert abs(value - rounded) <= BOUND_ULP * reference.ulp(scale, dtype), (value, rounded)

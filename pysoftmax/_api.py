@@ -418,6 +418,77 @@ def _compute(
     return out
 
 
+def _weighted_logsumexp(
+    x: Any,
+    axis: Any,
+    keepdims: bool,
+    b: Any,
+    return_sign: bool,
+    where: Any,
+    out: Any,
+    dtype: Any,
+    threads: Any,
+    backend: str | None,
+) -> Any:
+    """Logsumexp with ``b=`` and/or ``return_sign=True``: ``log|sum(b exp(x))|`` and its sign."""
+    x, xp = _as_array(x)
+    compute_dtype, result_dtype = _dtypes(x, xp)
+    if dtype is not None:
+        result_dtype = _side_inputs.result_dtype(dtype, xp, result_dtype)
+        if str(result_dtype).endswith("float64"):
+            compute_dtype = xp.float64
+    if not isinstance(keepdims, bool):
+        raise TypeError(f"keepdims must be a bool, got {keepdims!r}")
+    if not isinstance(return_sign, bool):
+        raise TypeError(f"return_sign must be a bool, got {return_sign!r}")
+    axes = _reduce_axes(axis, x.ndim)
+    zero_dimensional = x.ndim == 0
+    if zero_dimensional:
+        x, axes = xp.reshape(x, (1,)), (0,)
+    if x.dtype != compute_dtype:
+        x = xp.astype(x, compute_dtype)
+    weights = xp.ones_like(x) if b is None else _side_inputs.weights(b, x, xp, compute_dtype)
+    if where is not None:
+        mask = _side_inputs.mask(where, x, xp)
+        weights = xp.where(mask, weights, xp.zeros_like(weights))
+    _threads.resolve(threads)
+    module = _dispatch.select(x, backend)
+    kept_shape = tuple(1 if a in axes else size for a, size in enumerate(x.shape))
+    result_shape = (
+        ()
+        if zero_dimensional
+        else kept_shape
+        if keepdims
+        else tuple(size for a, size in enumerate(x.shape) if a not in axes)
+    )
+    if out is not None:
+        _side_inputs.check_out(out, xp, result_shape, result_dtype)
+    if math.prod(x.shape[a] for a in axes) == 0:
+        value = xp.sum(x, axis=axes, keepdims=True) - math.inf  # the empty sum
+        sign = xp.zeros_like(value)
+    elif "weights" in getattr(module, "FEATURES", frozenset()):
+        request = Request(x=x, xp=xp, axes=axes, weights=weights)
+        value, sign = module.logsumexp(request)
+    else:
+        value, sign = _side_inputs.weighted_logsumexp_on_host(x, weights, xp, axes)
+    if not return_sign:
+        value = xp.where(sign < 0, xp.full_like(value, math.nan), value)  # log of a negative sum
+
+    def finish(array: Any) -> Any:
+        if array.dtype != result_dtype:
+            with np.errstate(over="ignore"):
+                array = xp.astype(array, result_dtype)
+        if zero_dimensional:
+            return xp.reshape(array, ())
+        return array if keepdims else xp.squeeze(array, axis=axes)
+
+    value = finish(value)
+    if out is not None:
+        _side_inputs.copy_into(out, value)
+        value = out
+    return (value, finish(sign)) if return_sign else value
+
+
 def softmax(
     x: Any,
     /,
@@ -613,11 +684,13 @@ def logsumexp(
     *,
     keepdims: bool = False,
     where: Any = None,
+    b: Any = None,
+    return_sign: bool = False,
     out: Any = None,
     dtype: Any = None,
     threads: int | None = None,
     backend: str | None = None,
-) -> Array:
+) -> Any:
     r"""``log(sum(exp(x)))`` along ``axis``, without overflow, accurate to 2 ULP.
 
     Computed as ``max + log1p(sum(exp(x - max)) - 1)``; the error is within
@@ -634,6 +707,14 @@ def logsumexp(
     where : array of bool, optional
         The entries to include (broadcast to ``x``'s shape); a row with
         nothing included gives -inf, the log of an empty sum.
+    b : array, optional
+        Weights, broadcast to ``x``'s shape: ``log|sum(b * exp(x))|``, as
+        SciPy's ``logsumexp(x, b=b)``.  They may be negative; the sum is
+        accurate where it cancels (double-double terms).  A negative sum gives
+        NaN unless ``return_sign``.  Entries with ``b == 0`` are left out.
+    return_sign : bool, optional
+        Also return the sign of the sum (1, -1; 0 for an empty sum): then
+        the result is ``(log|sum|, sign)``.  Default False.
     out : array, optional
         A numpy array or torch tensor of the result's shape and dtype to
         write the result to, and return.
@@ -668,7 +749,17 @@ def logsumexp(
     array([6.90775528, 6.90775528])
     >>> pysoftmax.logsumexp(np.array([[1.0, 1.0], [2.0, 3.0]]), where=np.array([True, False]))
     array([1., 2.])
+
+    Weights, and a sum that cancels: ``log(e**1 - e**(1 - 1e-9))`` is ``1 + log(1e-9)``:
+
+    >>> value, sign = pysoftmax.logsumexp([1.0, 1.0 - 1e-9], b=[1.0, -1.0], return_sign=True)
+    >>> float(value), float(sign)
+    (-19.723265865728344, 1.0)
     """
+    if b is not None or return_sign is not False:
+        return _weighted_logsumexp(
+            x, axis, keepdims, b, return_sign, where, out, dtype, threads, backend
+        )
     if where is None and out is None and dtype is None:
         fast = _fast(_LOGSUMEXP, x, axis, keepdims, threads, backend)
         if fast is not None:

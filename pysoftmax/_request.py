@@ -40,6 +40,12 @@ class Request:
         dtype and the result's full shape (logsumexp: the reduced axes kept):
         the backend may write the result there and return it (``out`` may be
         ``x`` itself, for in place); the front door copies it otherwise.
+    weights : array or None
+        logsumexp's ``b=``: an array of ``x``'s library, dtype and shape (0 at
+        masked entries), given only to backends whose ``FEATURES`` hold
+        ``"weights"``; their logsumexp then returns ``(log|sum|, sign)``, the
+        reduced axes kept, and the front door makes a negative sum NaN unless
+        the caller asked for the sign.
     """
 
     x: Any
@@ -49,6 +55,7 @@ class Request:
     threads: int = 1
     where: Any = None
     out: Any = None
+    weights: Any = None
 
     @property
     def per_row_temperature(self) -> bool:

@@ -17,6 +17,8 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
+from ._request import Request
+
 Array = Any
 
 
@@ -192,3 +194,52 @@ def copy_into(out: Array, result: Array) -> None:
         np.copyto(out, result)
     else:
         out.copy_(result)
+
+
+def weights(b: Any, x: Array, xp: Any, dtype: Any) -> Array:
+    """Return ``b=`` as an array of ``x``'s library and ``dtype``, broadcast to ``x.shape``."""
+    array = _in_namespace(b, "b", x, xp)
+    kind = str(array.dtype)
+    if not any(word in kind for word in ("float", "int")) or "complex" in kind:
+        raise TypeError(f"b must hold real numbers (the weights), got dtype {array.dtype}")
+    padded = _broadcast_shape(tuple(array.shape), tuple(x.shape), "b")
+    return xp.broadcast_to(xp.astype(xp.reshape(array, padded), dtype), tuple(x.shape))
+
+
+def _to_host(array: Array) -> np.ndarray:
+    if isinstance(array, np.ndarray):
+        return array
+    if hasattr(array, "compute"):  # dask
+        return np.asarray(array.compute())
+    if hasattr(array, "get"):  # cupy
+        return np.asarray(array.get())
+    if hasattr(array, "cpu"):  # torch
+        return np.asarray(array.detach().cpu().numpy())
+    return np.asarray(array)
+
+
+def weighted_logsumexp_on_host(
+    x: Array, weights: Array, xp: Any, axes: tuple[int, ...]
+) -> tuple[Array, Array]:
+    """``(log|sum(b exp(x))|, sign)`` by the C core, for a backend without it, then back.
+
+    The arrays are copied to the host and the results to ``x``'s device: the
+    weighted sum has one implementation, the C core's.
+    """
+    from ._backends import c
+
+    for array in (x, weights):
+        if getattr(array, "requires_grad", False):
+            raise TypeError(
+                "logsumexp with b= or return_sign=True does not record gradients yet: "
+                "pass tensors that do not require grad (or .detach() them)"
+            )
+        if type(array).__module__.startswith("jax") and "Tracer" in type(array).__name__:
+            raise TypeError(
+                "logsumexp with b= or return_sign=True does not run under a JAX transformation "
+                "(jit, grad, vmap) yet: it is computed on the host, outside the trace"
+            )
+    request = Request(x=_to_host(x), xp=np, axes=axes, weights=_to_host(weights))
+    value, sign = c.logsumexp(request)
+    device = array_api_compat.device(x)
+    return xp.asarray(value, device=device), xp.asarray(sign, device=device)

@@ -525,6 +525,19 @@ def c_temperatures_null() -> list[Status]:
     return [lib.psm_softmax_general_f64(x, 3, 1, ffi.NULL, 0, 0, ffi.NULL, 0, y, 3, 1, 2, 3)]
 
 
+def c_weighted_outputs_overlap() -> list[Status]:
+    lib, ffi = _lib(), _ffi()
+    x = ffi.new("double[6]", [1, 2, 3, 4, 5, 6])
+    b = ffi.new("double[6]", [1] * 6)
+    out = ffi.new("double[2]")
+    sign = ffi.new("double[2]")
+    return [
+        lib.psm_logsumexp_weighted_f64(x, 3, 1, b, 3, 1, b + 1, 1, sign, 1, 2, 3),
+        lib.psm_logsumexp_weighted_f64(x, 3, 1, b, 3, 1, out, 1, x + 2, 1, 2, 3),
+        lib.psm_logsumexp_weighted_f64(x, 3, 1, b, 3, 1, out, 1, out + 1, 1, 2, 3),
+    ]
+
+
 C_CHECKS: dict[str, Callable[[], list[Status]]] = {
     "temperature-negative": c_temperature([-1.0, -math.inf, -1e-40, -1e30]),
     "temperature-nan": c_temperature([math.nan, -math.nan, _signaling_nan()]),
@@ -547,6 +560,7 @@ C_CHECKS: dict[str, Callable[[], list[Status]]] = {
     "where-overlaps-output": c_where_overlaps_output,
     "temperatures-negative": c_temperatures_negative,
     "temperatures-null": c_temperatures_null,
+    "weighted-outputs-overlap": c_weighted_outputs_overlap,
 }
 
 
@@ -630,6 +644,18 @@ def _read_only(array: np.ndarray) -> np.ndarray:
 
 
 PY_CHECKS: dict[str, Callable[[], list[Outcome]]] = {
+    "b-shape": _calls(
+        lambda: pysoftmax.logsumexp(X, b=np.ones(2)),
+        lambda: pysoftmax.logsumexp(X, b=np.ones((3, 2, 3))),
+    ),
+    "b-dtype": _calls(
+        lambda: pysoftmax.logsumexp(X, b=np.ones(3) * 1j),
+        lambda: pysoftmax.logsumexp(X, b=["a", "b", "c"]),
+    ),
+    "return-sign-type": _calls(
+        lambda: pysoftmax.logsumexp(X, return_sign=1),  # type: ignore[arg-type]
+        lambda: pysoftmax.logsumexp(X, return_sign=None),  # type: ignore[arg-type]
+    ),
     "where-dtype": _calls(
         *[
             call

@@ -199,6 +199,29 @@ int psm_logsumexp_general_f64(const double *x, ptrdiff_t x_row_stride, ptrdiff_t
                               ptrdiff_t where_stride, double *out, ptrdiff_t out_stride,
                               size_t rows, size_t n);
 
+/* ---- Weighted logsumexp (added in 0.2.0) ----
+ * out[r * out_stride] = log|sum_i b_i exp(x_i)| over row r, and, when sign
+ * is not NULL, sign[r * sign_stride] = the sum's sign (1 or -1; 0 for a sum
+ * that is empty or cancels exactly, then out is -inf; NaN with a NaN out).
+ * Weights may be negative: the sum is accurate where it cancels (every term
+ * and the sum in double-double), and out is within the logsumexp bound of
+ * the exact value.  Without sign (NULL), a negative sum gives NaN.
+ * Terms with b == 0 or x == -inf are left out whatever the other holds (b
+ * is also a mask); a NaN among the others gives NaN; infinite terms (x ==
+ * +inf or |b| == inf) decide alone: +inf with their sign, NaN if their signs
+ * differ.  b has x's shape with its own strides; out and sign must not
+ * overlap x, b or each other (PSM_E_OVERLAP).  n == 0: -inf, sign 0. */
+PSM_API
+int psm_logsumexp_weighted_f32(const float *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                               const float *b, ptrdiff_t b_row_stride, ptrdiff_t b_stride,
+                               float *out, ptrdiff_t out_stride, float *sign,
+                               ptrdiff_t sign_stride, size_t rows, size_t n);
+PSM_API
+int psm_logsumexp_weighted_f64(const double *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                               const double *b, ptrdiff_t b_row_stride, ptrdiff_t b_stride,
+                               double *out, ptrdiff_t out_stride, double *sign,
+                               ptrdiff_t sign_stride, size_t rows, size_t n);
+
 /* A static, human-readable message for a status; "unknown status" for any
  * value that is not a PSM status.  Never NULL. */
 PSM_API

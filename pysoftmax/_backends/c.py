@@ -42,7 +42,7 @@ _C_TYPES = {
 }
 # Masks and per-row temperatures go to the C core's general entry points.
 # out=: the result is written into the caller's array where its rows x n view is a view.
-FEATURES = frozenset({"where", "temperature_array", "out"})
+FEATURES = frozenset({"where", "temperature_array", "out", "weights"})
 
 # What one entry costs the kernels, relative to float32 (measured: float64's double-double
 # arithmetic takes about four times as long).  A call's work is its entries times this cost.
@@ -245,8 +245,44 @@ def log_softmax(request: Request) -> np.ndarray:
     return _normalize(request, "log_softmax")
 
 
-def logsumexp(request: Request) -> np.ndarray:
-    """Logsumexp of ``request.x`` over ``request.axes``, keeping them with size 1."""
+def _weighted_logsumexp(request: Request) -> tuple[np.ndarray, np.ndarray]:
+    """``(log|sum(b * exp(x))|, sign)`` over the reduced axes (kept, size 1), by the C core."""
+    matrix, moved_shape = as_rows(request.x, request.axes, np)
+    weights = as_rows(np.asarray(request.weights, dtype=matrix.dtype), request.axes, np)[0]
+    values = np.empty(matrix.shape[0], dtype=matrix.dtype)
+    signs = np.empty(matrix.shape[0], dtype=matrix.dtype)
+    suffix = "f32" if matrix.dtype == np.float32 else "f64"
+    (x_row, x_entry), (b_row, b_entry) = element_strides(matrix), element_strides(weights)
+    check_status(
+        getattr(_core.lib, f"psm_logsumexp_weighted_{suffix}")(
+            _pointer(matrix),
+            x_row,
+            x_entry,
+            _pointer(weights),
+            b_row,
+            b_entry,
+            _pointer(values),
+            1,
+            _pointer(signs),
+            1,
+            matrix.shape[0],
+            matrix.shape[1],
+        )
+    )
+    shape = logsumexp_shape(moved_shape, request.axes)
+    return (
+        restore(values, shape, request.axes, np),
+        restore(signs, shape, request.axes, np),
+    )
+
+
+def logsumexp(request: Request) -> Any:
+    """Logsumexp of ``request.x`` over ``request.axes``, keeping them with size 1.
+
+    With ``request.weights``: ``(log|sum(b * exp(x))|, sign)``.
+    """
+    if request.weights is not None:
+        return _weighted_logsumexp(request)
     matrix, moved_shape = as_rows(request.x, request.axes, np)
     result = _output(request, matrix, (matrix.shape[0],))
     _run("logsumexp", matrix, result, request.threads, None, _side_inputs(request)[1])

@@ -223,6 +223,34 @@ pub mod ffi {
             rows: usize,
             n: usize,
         ) -> c_int;
+        pub fn psm_logsumexp_weighted_f32(
+            x: *const f32,
+            x_row_stride: isize,
+            x_stride: isize,
+            b: *const f32,
+            b_row_stride: isize,
+            b_stride: isize,
+            out: *mut f32,
+            out_stride: isize,
+            sign: *mut f32,
+            sign_stride: isize,
+            rows: usize,
+            n: usize,
+        ) -> c_int;
+        pub fn psm_logsumexp_weighted_f64(
+            x: *const f64,
+            x_row_stride: isize,
+            x_stride: isize,
+            b: *const f64,
+            b_row_stride: isize,
+            b_stride: isize,
+            out: *mut f64,
+            out_stride: isize,
+            sign: *mut f64,
+            sign_stride: isize,
+            rows: usize,
+            n: usize,
+        ) -> c_int;
         pub fn psm_strerror(status: c_int) -> *const c_char;
         pub fn psm_version() -> *const c_char;
         pub fn psm_version_number() -> c_int;
