@@ -124,7 +124,10 @@ def test_other_backends_still_get_float32(monkeypatch):
     )
     pysoftmax.softmax(np.ones(4, dtype=np.float16), backend="array_api")
     assert seen == [np.dtype(np.float32)]
-    assert not c_backend.computes_natively(np.float32) and c_backend.computes_natively(np.float16)
+    assert c_backend.computes_natively(np.float16, np.float16)
+    assert c_backend.computes_natively(np.float16, np.float32)
+    assert not c_backend.computes_natively(np.float32, np.float32)
+    assert not c_backend.computes_natively(np.float16, np.float64)
 
 
 # ---------------------------------------------------------------- the same bits as before
@@ -210,6 +213,60 @@ def test_the_input_is_never_written(dtype):
     assert np.array_equal(bits(x), before)
 
 
+# ---------------------------------------------------------------- with the other options
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("n", [37, 5000])
+def test_float32_results_of_16_bit_inputs_without_a_copy(monkeypatch, dtype, function, n):
+    # dtype=float32: the C core's *_f16_f32 / *_bf16_f32 entry points, the float32 method's
+    # bits for x.astype(float32) (logsumexp of long rows: within its bound, in double).
+    x = sample(dtype, (6, n), seed=n)
+    seen = []
+    real_run = c_backend._run
+
+    def spy(name: str, matrix: np.ndarray, result: np.ndarray, *rest: Any) -> None:
+        seen.append((matrix.dtype, result.dtype))
+        real_run(name, matrix, result, *rest)
+
+    monkeypatch.setattr(c_backend, "_run", spy)
+    got = call(function, x, 0.37 if function != "logsumexp" else 1.0, dtype=np.float32)
+    monkeypatch.setattr(c_backend, "_run", real_run)
+    assert seen == [(dtype, np.dtype(np.float32))] and got.dtype == np.float32
+    expected = call(function, x.astype(np.float32), 0.37 if function != "logsumexp" else 1.0)
+    if function == "logsumexp" and n > 4096:
+        scale = np.maximum(np.abs(np.nanmax(x.astype(np.float32), axis=-1)), np.log(n))
+        finite = np.isfinite(expected)
+        assert np.array_equal(np.isnan(got), np.isnan(expected))
+        assert np.all(np.abs(got - expected)[finite] <= 2 * np.spacing(scale[finite]))
+    else:
+        assert np.array_equal(got.view(np.uint32), expected.view(np.uint32))
+    out = np.empty_like(expected)
+    assert (
+        call(function, x, 0.37 if function != "logsumexp" else 1.0, dtype=np.float32, out=out)
+        is out
+    )
+    assert np.array_equal(out.view(np.uint32), got.view(np.uint32))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_masks_per_row_temperatures_and_out_keep_the_float32_bits(dtype):
+    # These go through a float32 copy, as before: the C core's general entry points.
+    x = sample(dtype, (5, 40), special=False)
+    keep = np.arange(40) % 3 != 1
+    rows_t = np.array([[0.5], [1.0], [2.0], [0.0], [np.inf]])
+    for options in ({"where": keep}, {"temperature": rows_t}):
+        for function in ("softmax", "log_softmax"):
+            got = getattr(pysoftmax, function)(x, **options)
+            expected = getattr(pysoftmax, function)(x.astype(np.float32), **options)
+            with np.errstate(over="ignore"):
+                assert np.array_equal(bits(got), bits(expected.astype(dtype)))
+    out = np.empty_like(x)
+    assert pysoftmax.softmax(x, out=out) is out
+    assert np.array_equal(bits(out), bits(float32_path("softmax", x)))
+
+
 # ---------------------------------------------------------------- rows longer than the buffer
 
 
@@ -271,6 +328,6 @@ def test_no_float32_copy_of_the_input(monkeypatch, dtype, shape):
     assert peak <= output + slack, f"{peak / 2**20:.1f} MiB for a {output / 2**20:.0f} MiB output"
     # The measurement sees a float32 copy: the old path (x.astype(float32), a float32 result,
     # rounded) needs three times the output more.
-    monkeypatch.setattr(c_backend, "computes_natively", lambda dtype: False)
+    monkeypatch.setattr(c_backend, "computes_natively", lambda dtype, result_dtype: False)
     old_peak = _peak_bytes(lambda: pysoftmax.softmax(x, threads=1))
     assert old_peak >= output + 4 * x.size

@@ -2,8 +2,10 @@
 
 Each loop marked ``hot: must vectorize`` in csrc/src/vector_rows.inc must appear in
 ``-fopt-info-vec-optimized`` as a vectorized loop when kernels_avx2.c and kernels_avx512.c
-are compiled with the build's flags.  (Measured once: a max pass the compiler had left
-scalar cost as much as the whole exp pass.)  GCC only: other compilers report differently.
+are compiled with the build's flags; so must those of csrc/src/half_rows.inc (the 16-bit
+conversions around the float32 kernels) in kernels_half.c, compiled for the baseline.
+(Measured once: a max pass the compiler had left scalar cost as much as the whole exp pass.)
+GCC only: other compilers report differently.
 """
 
 from __future__ import annotations
@@ -32,9 +34,42 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _hot_lines() -> set[int]:
-    lines = SOURCE.read_text().splitlines()
+def _hot_lines(source: Path = SOURCE) -> set[int]:
+    lines = source.read_text().splitlines()
     return {number for number, line in enumerate(lines, 1) if "hot: must vectorize" in line}
+
+
+def _vectorized_lines(unit: str, source: Path, tmp_path: Path) -> set[int]:
+    """The lines of ``source`` where GCC reports a vectorized loop, compiling ``unit``."""
+    assert GCC is not None
+    completed = subprocess.run(
+        [
+            GCC,
+            *_compile_args(),
+            "-I",
+            str(CSRC / "include"),
+            "-I",
+            str(CSRC / "src"),
+            "-fopt-info-vec-optimized",
+            "-c",
+            str(CSRC / "src" / unit),
+            "-o",
+            str(tmp_path / "kernels.o"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    pattern = re.escape(source.name) + r":(\d+):\d+: optimized: loop vectorized"
+    return {int(number) for number in re.findall(pattern, completed.stderr)}
+
+
+def test_the_16_bit_conversion_loops_are_vectorized(tmp_path):
+    source = CSRC / "src" / "half_rows.inc"
+    hot = _hot_lines(source)
+    assert len(hot) >= 4  # widening, rounding, the long rows' two shifts
+    missing = sorted(hot - _vectorized_lines("kernels_half.c", source, tmp_path))
+    assert not missing, f"hot loops at half_rows.inc lines {missing} were not vectorized"
 
 
 def test_the_hot_loops_are_marked():

@@ -43,7 +43,7 @@ def refuses(x: Any) -> str | None:
     return None if array_api_compat.is_dask_array(x) else "it takes dask arrays only"
 
 
-def computes_natively(dtype: Any) -> bool:
+def computes_natively(dtype: Any, result_dtype: Any) -> bool:
     """Whether float16 or bfloat16 arrays come as they are (see ``pysoftmax/_backends``).
 
     The blocks go to pysoftmax in their own dtype (numpy blocks: to the C core, without a
@@ -52,7 +52,11 @@ def computes_natively(dtype: Any) -> bool:
     front door's rounding would run only when the graph is computed, outside its errstate).
     """
     dtype = np.dtype(dtype)
-    return dtype.itemsize == 2 and dtype.name in ("float16", "bfloat16")
+    return (
+        dtype.itemsize == 2
+        and dtype.name in ("float16", "bfloat16")
+        and np.dtype(result_dtype).name == dtype.name
+    )
 
 
 def _rows_are_whole_blocks(x: Any, axes: tuple[int, ...]) -> bool:
@@ -75,7 +79,7 @@ def _compute(request: Request, function: str) -> Any:
 
     x = request.x
     if not _rows_are_whole_blocks(x, request.axes):
-        if computes_natively(x.dtype):  # the method runs in float32, then rounds to x's dtype
+        if x.dtype.itemsize == 2:  # the method runs in float32, then rounds to x's dtype
             request = dataclasses.replace(request, x=x.astype(np.float32))
         result = getattr(array_api, function)(request)
         return result.map_blocks(_round_to(x.dtype), dtype=x.dtype)
