@@ -2,8 +2,9 @@
 
 Each loop marked ``hot: must vectorize`` in csrc/src/vector_rows.inc must appear in
 ``-fopt-info-vec-optimized`` as a vectorized loop when kernels_avx2.c and kernels_avx512.c
-are compiled with the build's flags; so must those of csrc/src/half_rows.inc (the 16-bit
-conversions around the float32 kernels) in kernels_half.c, compiled for the baseline.
+are compiled with the build's flags (the 16-bit conversions included); so must those of
+csrc/src/half_rows.inc (the 16-bit functions' own loops) in kernels_half.c, compiled for the
+baseline.
 (Measured once: a max pass the compiler had left scalar cost as much as the whole exp pass.)
 GCC only: other compilers report differently.
 """
@@ -67,7 +68,7 @@ def _vectorized_lines(unit: str, source: Path, tmp_path: Path) -> set[int]:
 def test_the_16_bit_conversion_loops_are_vectorized(tmp_path):
     source = CSRC / "src" / "half_rows.inc"
     hot = _hot_lines(source)
-    assert len(hot) >= 4  # widening, rounding, the long rows' two shifts
+    assert len(hot) >= 2  # the long rows' two shifts (the conversions are vector_rows.inc's)
     missing = sorted(hot - _vectorized_lines("kernels_half.c", source, tmp_path))
     assert not missing, f"hot loops at half_rows.inc lines {missing} were not vectorized"
 

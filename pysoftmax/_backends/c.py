@@ -56,8 +56,9 @@ FEATURES = frozenset({"where", "temperature_array", "out", "weights"})
 
 # What one entry costs the kernels, relative to float32 (measured: float64's double-double
 # arithmetic takes about four times as long; a 16-bit entry, widened and rounded on the way,
-# about three times).  A call's work is its entries times this cost.
-ENTRY_COST = {np.dtype(np.float32): 1, np.dtype(np.float64): 4, np.dtype(np.float16): 3}
+# 1.5 times in rows of up to 4096 entries, 3.5 times in longer ones, which take two passes).
+# A call's work is its entries times this cost.
+ENTRY_COST = {np.dtype(np.float32): 1, np.dtype(np.float64): 4, np.dtype(np.float16): 2}
 # Below this much work (1M float32 or 256K float64 entries: about a millisecond), or with one
 # row, a call is one C call on the calling thread, for any thread count: waking a second
 # thread costs tens of microseconds, and below this it did not pay for itself (measured:
