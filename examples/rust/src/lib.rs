@@ -251,6 +251,192 @@ pub mod ffi {
             rows: usize,
             n: usize,
         ) -> c_int;
+        // float16 and bfloat16, as their bit patterns (u16); _f32: float32 out.
+        pub fn psm_softmax_f16(
+            x: *const u16,
+            y: *mut u16,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_log_softmax_f16(
+            x: *const u16,
+            y: *mut u16,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_logsumexp_f16(x: *const u16, out: *mut u16, rows: usize, n: usize) -> c_int;
+        pub fn psm_softmax_strided_f16(
+            x: *const u16,
+            x_row_stride: isize,
+            x_stride: isize,
+            y: *mut u16,
+            y_row_stride: isize,
+            y_stride: isize,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_log_softmax_strided_f16(
+            x: *const u16,
+            x_row_stride: isize,
+            x_stride: isize,
+            y: *mut u16,
+            y_row_stride: isize,
+            y_stride: isize,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_logsumexp_strided_f16(
+            x: *const u16,
+            x_row_stride: isize,
+            x_stride: isize,
+            out: *mut u16,
+            out_stride: isize,
+            rows: usize,
+            n: usize,
+        ) -> c_int;
+        pub fn psm_softmax_f16_f32(
+            x: *const u16,
+            y: *mut f32,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_log_softmax_f16_f32(
+            x: *const u16,
+            y: *mut f32,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_logsumexp_f16_f32(x: *const u16, out: *mut f32, rows: usize, n: usize) -> c_int;
+        pub fn psm_softmax_strided_f16_f32(
+            x: *const u16,
+            x_row_stride: isize,
+            x_stride: isize,
+            y: *mut f32,
+            y_row_stride: isize,
+            y_stride: isize,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_log_softmax_strided_f16_f32(
+            x: *const u16,
+            x_row_stride: isize,
+            x_stride: isize,
+            y: *mut f32,
+            y_row_stride: isize,
+            y_stride: isize,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_logsumexp_strided_f16_f32(
+            x: *const u16,
+            x_row_stride: isize,
+            x_stride: isize,
+            out: *mut f32,
+            out_stride: isize,
+            rows: usize,
+            n: usize,
+        ) -> c_int;
+        pub fn psm_softmax_bf16(
+            x: *const u16,
+            y: *mut u16,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_log_softmax_bf16(
+            x: *const u16,
+            y: *mut u16,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_logsumexp_bf16(x: *const u16, out: *mut u16, rows: usize, n: usize) -> c_int;
+        pub fn psm_softmax_strided_bf16(
+            x: *const u16,
+            x_row_stride: isize,
+            x_stride: isize,
+            y: *mut u16,
+            y_row_stride: isize,
+            y_stride: isize,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_log_softmax_strided_bf16(
+            x: *const u16,
+            x_row_stride: isize,
+            x_stride: isize,
+            y: *mut u16,
+            y_row_stride: isize,
+            y_stride: isize,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_logsumexp_strided_bf16(
+            x: *const u16,
+            x_row_stride: isize,
+            x_stride: isize,
+            out: *mut u16,
+            out_stride: isize,
+            rows: usize,
+            n: usize,
+        ) -> c_int;
+        pub fn psm_softmax_bf16_f32(
+            x: *const u16,
+            y: *mut f32,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_log_softmax_bf16_f32(
+            x: *const u16,
+            y: *mut f32,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_logsumexp_bf16_f32(x: *const u16, out: *mut f32, rows: usize, n: usize)
+            -> c_int;
+        pub fn psm_softmax_strided_bf16_f32(
+            x: *const u16,
+            x_row_stride: isize,
+            x_stride: isize,
+            y: *mut f32,
+            y_row_stride: isize,
+            y_stride: isize,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_log_softmax_strided_bf16_f32(
+            x: *const u16,
+            x_row_stride: isize,
+            x_stride: isize,
+            y: *mut f32,
+            y_row_stride: isize,
+            y_stride: isize,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_logsumexp_strided_bf16_f32(
+            x: *const u16,
+            x_row_stride: isize,
+            x_stride: isize,
+            out: *mut f32,
+            out_stride: isize,
+            rows: usize,
+            n: usize,
+        ) -> c_int;
         pub fn psm_strerror(status: c_int) -> *const c_char;
         pub fn psm_version() -> *const c_char;
         pub fn psm_version_number() -> c_int;
