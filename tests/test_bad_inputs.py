@@ -538,6 +538,22 @@ def c_weighted_outputs_overlap() -> list[Status]:
     ]
 
 
+def c_half_float_output_overlap() -> list[Status]:
+    lib, ffi = _lib(), _ffi()
+    x = ffi.new("uint16_t[8]", [0x3C00, 0x4000, 0x4200, 0x4400] * 2)  # float16 1, 2, 3, 4
+    as_floats = ffi.cast("float *", x)
+    before = list(x)
+    statuses = [
+        lib.psm_softmax_f16_f32(x, as_floats, 1, 4, 1.0),
+        lib.psm_log_softmax_bf16_f32(x + 2, as_floats, 1, 4, 1.0),
+        lib.psm_logsumexp_f16_f32(x, as_floats, 2, 4),
+        lib.psm_softmax_strided_bf16_f32(x, 4, 1, as_floats, 4, 1, 1, 4, 1.0),
+        lib.psm_logsumexp_strided_bf16_f32(x, 4, 1, as_floats + 1, 1, 2, 4),
+    ]
+    assert list(x) == before, "written after an error"
+    return statuses
+
+
 C_CHECKS: dict[str, Callable[[], list[Status]]] = {
     "temperature-negative": c_temperature([-1.0, -math.inf, -1e-40, -1e30]),
     "temperature-nan": c_temperature([math.nan, -math.nan, _signaling_nan()]),
@@ -561,6 +577,7 @@ C_CHECKS: dict[str, Callable[[], list[Status]]] = {
     "temperatures-negative": c_temperatures_negative,
     "temperatures-null": c_temperatures_null,
     "weighted-outputs-overlap": c_weighted_outputs_overlap,
+    "half-float-output-overlap": c_half_float_output_overlap,
 }
 
 
