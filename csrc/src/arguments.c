@@ -126,6 +126,27 @@ int psm_check_strided(const void *input, ptrdiff_t input_row_stride, ptrdiff_t i
     return PSM_OK;
 }
 
+int psm_check_sample(const void *input, ptrdiff_t input_row_stride, ptrdiff_t input_stride,
+                     size_t rows, size_t n, size_t element_size, const void *indices,
+                     size_t index_size)
+{
+    ptrdiff_t in_low, in_high, out_low, out_high;
+    int input_empty = rows == 0 || n == 0;
+    if (!element_span(input_row_stride, input_stride, rows, n, element_size, &in_low, &in_high) ||
+        !element_span(1, 0, rows, 1, index_size, &out_low, &out_high))
+        return PSM_E_SIZE_OVERFLOW;
+    if ((input == NULL && !input_empty) || (indices == NULL && rows != 0))
+        return PSM_E_NULL_POINTER;
+    if (input_empty)
+        return PSM_OK;
+    {
+        intptr_t in_start = (intptr_t)input, out_start = (intptr_t)indices;
+        if (in_start + in_low < out_start + out_high && out_start + out_low < in_start + in_high)
+            return PSM_E_OVERLAP;
+    }
+    return PSM_OK;
+}
+
 int psm_check_temperature(double temperature)
 {
     /* isnan first: an ordered comparison with NaN would raise FE_INVALID in

@@ -25,6 +25,15 @@ int psm_check_strided(const void *input, ptrdiff_t input_row_stride, ptrdiff_t i
                       const void *output, ptrdiff_t output_row_stride, ptrdiff_t output_stride,
                       size_t rows, size_t n, size_t output_n, size_t element_size);
 
+/* The sampler's checks: x a rows x n strided input of `element_size`
+ * bytes, `indices` `rows` contiguous outputs of `index_size` bytes.
+ * PSM_E_SIZE_OVERFLOW if either span exceeds PTRDIFF_MAX bytes (the same
+ * conservative test as psm_check_strided), PSM_E_NULL_POINTER, PSM_E_OVERLAP
+ * if the spans of x and indices overlap. */
+int psm_check_sample(const void *input, ptrdiff_t input_row_stride, ptrdiff_t input_stride,
+                     size_t rows, size_t n, size_t element_size, const void *indices,
+                     size_t index_size);
+
 /* PSM_OK, or PSM_E_TEMPERATURE for a negative or NaN temperature. */
 int psm_check_temperature(double temperature);
 
