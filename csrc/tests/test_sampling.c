@@ -447,8 +447,13 @@ static void test_bad_arguments(void)
                   "indices on x");
     expect_status(psm_sample_f64(x, 2, 3, 1.0, 0, as_indices + 5), PSM_E_OVERLAP, indices, 4,
                   "indices on x's last entry");
-    expect_status(psm_sample_f64(x, 2, 3, 1.0, 0, as_indices + 6), PSM_OK, as_indices + 6, 0,
-                  "indices just after x");
+    {
+        /* indices right after x, in one buffer: no overlap */
+        double both[8] = {1, 2, 3, 4, 5, 6, 0, 0};
+        int status = psm_sample_f64(both, 2, 3, 1.0, 0, (int64_t *)(void *)(both + 6));
+        CHECK(status == PSM_OK, "indices just after x: status %d", status);
+        CHECK(both[0] == 1 && both[5] == 6, "indices just after x: x changed");
+    }
     expect_status(psm_sample_f64(x, SIZE_MAX / 4, 4, 1.0, 0, indices), PSM_E_SIZE_OVERFLOW,
                   indices, 4, "rows * n overflow");
     expect_status(psm_sample_f64(x, 2, SIZE_MAX, 1.0, 0, indices), PSM_E_SIZE_OVERFLOW, indices, 4,
