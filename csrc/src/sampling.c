@@ -5,10 +5,11 @@
  * and the row's number.
  *
  * Per row: one scan for the maximum and its first index a; the key of a is
- * its noise (its z is 0); then every other entry's z = (x - max) / T, and
- * only where z + PSM_NOISE_GUMBEL_BOUND reaches the best key so far is its
- * noise computed (an entry further below cannot win: the result is that of
- * the full argmax, at a fraction of the cost for peaked logits).
+ * its noise (its z is 0); then the entries' z = (x - max) / T block by block,
+ * and only for a block whose largest z + PSM_NOISE_GUMBEL_BOUND reaches the
+ * best key so far is the noise computed (entries further below cannot win:
+ * the result is that of the full argmax, at a fraction of the cost for
+ * peaked logits).
  */
 #include <math.h>
 #include <stdint.h>
@@ -39,35 +40,46 @@ static int row_is_drawable(const void *row, int is_float, ptrdiff_t stride, size
     return above_negative_infinity;
 }
 
-/* The first index of the largest of the keys noise(i) over the entries for
- * which `selected` holds: entries equal to +inf (selects_infinite) or all
- * entries above -inf.  The row has at least one such entry. */
+/* The first index of the largest noise over the selected entries: those
+ * equal to +inf (selects_infinite) or all entries above -inf.  The row has
+ * at least one of them. */
 static int64_t draw_uniform(const void *row, int is_float, ptrdiff_t stride, size_t n,
                             int selects_infinite, uint64_t seed, uint64_t row_number)
 {
+    double noise[PSM_NOISE_BLOCK];
+    unsigned char selected[PSM_NOISE_BLOCK];
     int64_t best = -1;
     double best_key = 0.0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        double v = load(row, is_float, stride, i);
-        double key;
-        if (selects_infinite ? v != INFINITY : v == -INFINITY)
-            continue;
-        key = psm_noise_gumbel(seed, row_number, (uint64_t)i);
-        if (best < 0 || key > best_key) {
-            best = (int64_t)i;
-            best_key = key;
+    size_t start, j, count;
+    for (start = 0; start < n; start += count) {
+        int any = 0;
+        count = n - start < PSM_NOISE_BLOCK ? n - start : PSM_NOISE_BLOCK;
+        for (j = 0; j < count; j++) {
+            double v = load(row, is_float, stride, start + j);
+            selected[j] = (unsigned char)(selects_infinite ? v == INFINITY : v > -INFINITY);
+            any |= selected[j];
         }
+        if (!any)
+            continue;
+        psm_noise_gumbel_block(seed, row_number, (uint64_t)start, count, noise);
+        for (j = 0; j < count; j++)
+            if (selected[j] && (best < 0 || noise[j] > best_key)) {
+                best = (int64_t)(start + j);
+                best_key = noise[j];
+            }
     }
     return best;
 }
 
-/* The index drawn from one drawable row of n >= 1 entries. */
+/* The index drawn from one drawable row of n >= 1 entries.  The entries go
+ * in blocks of PSM_NOISE_BLOCK; a block whose largest z cannot reach the
+ * best key even with the largest noise is skipped without its noise. */
 static int64_t draw_row(const void *row, int is_float, ptrdiff_t stride, size_t n,
                         double temperature, uint64_t seed, uint64_t row_number)
 {
+    double z[PSM_NOISE_BLOCK], noise[PSM_NOISE_BLOCK];
     double max = -INFINITY, best_key, half_max, half_temperature;
-    size_t i, argmax = 0;
+    size_t i, j, start, count, argmax = 0;
     int64_t best;
     for (i = 0; i < n; i++) {
         double v = load(row, is_float, stride, i);
@@ -84,24 +96,32 @@ static int64_t draw_row(const void *row, int is_float, ptrdiff_t stride, size_t 
     if (temperature == INFINITY)
         return draw_uniform(row, is_float, stride, n, 0, seed, row_number);
 
+    /* The first maximal entry's key (its z is 0) bounds the others from the start. */
     best = (int64_t)argmax;
-    best_key = psm_noise_gumbel(seed, row_number, (uint64_t)argmax); /* z = 0 there */
+    best_key = psm_noise_gumbel(seed, row_number, (uint64_t)argmax);
     half_max = 0.5 * max;
     half_temperature = 0.5 * temperature;
-    for (i = 0; i < n; i++) {
-        double v = load(row, is_float, stride, i), z, key;
-        if (i == argmax || v == -INFINITY)
+    for (start = 0; start < n; start += count) {
+        double top = -INFINITY;
+        count = n - start < PSM_NOISE_BLOCK ? n - start : PSM_NOISE_BLOCK;
+        for (j = 0; j < count; j++) {
+            double v = load(row, is_float, stride, start + j);
+            /* For T > 1 the halves: (x - max) may overflow, (x - max) / T not;
+             * halving is exact here, so the two forms agree wherever both
+             * are finite.  -inf entries get z = -inf, and never win. */
+            z[j] = temperature > 1.0 ? (0.5 * v - half_max) / half_temperature
+                                     : (v - max) / temperature;
+            top = z[j] > top ? z[j] : top;
+        }
+        if (top + PSM_NOISE_GUMBEL_BOUND < best_key)
             continue;
-        /* For T > 1 the halves: (x - max) may overflow, (x - max) / T not;
-         * halving is exact here, so the two forms agree wherever both are
-         * finite. */
-        z = temperature > 1.0 ? (0.5 * v - half_max) / half_temperature : (v - max) / temperature;
-        if (z + PSM_NOISE_GUMBEL_BOUND < best_key)
-            continue;
-        key = z + psm_noise_gumbel(seed, row_number, (uint64_t)i);
-        if (key > best_key || (key == best_key && (int64_t)i < best)) {
-            best = (int64_t)i;
-            best_key = key;
+        psm_noise_gumbel_block(seed, row_number, (uint64_t)start, count, noise);
+        for (j = 0; j < count; j++) {
+            double key = z[j] + noise[j];
+            if (key > best_key || (key == best_key && (int64_t)(start + j) < best)) {
+                best = (int64_t)(start + j);
+                best_key = key;
+            }
         }
     }
     return best;

