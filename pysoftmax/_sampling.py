@@ -29,6 +29,8 @@ import numpy as np
 from . import _api, _dispatch
 from ._backends import c as _c_backend
 from ._backends._layout import as_rows, element_strides
+from ._threads import resolve as _resolve_threads
+from ._threads import run_blocks
 
 try:
     from . import _core
@@ -235,12 +237,31 @@ def _no_distribution(
     )
 
 
-def _row_runs(row_numbers: np.ndarray) -> list[tuple[int, int, int]]:
-    """(start, stop, first row number) of each run of consecutive row numbers."""
+# A draw costs the C core about 16 ns an entry (the noise), 16 times a softmax entry: from
+# this many entries in two rows or more (about a millisecond) the rows are cut into blocks
+# run on threads, at most one per THREAD_ENTRIES.  Each block is one C call whose rows keep
+# their numbers (first_row), so the draws are the same for any split and any thread count.
+MIN_THREADED_ENTRIES = 1 << 16
+THREAD_ENTRIES = 1 << 15
+MAX_BLOCKS = 64
+
+
+def _row_blocks(row_numbers: np.ndarray, n: int, split: bool) -> list[tuple[int, int, int]]:
+    """(start, stop, first row number) of blocks of consecutive row numbers.
+
+    One block per run of consecutive numbers; with ``split``, runs are cut
+    into blocks of about ``THREAD_ENTRIES`` entries (at most ``MAX_BLOCKS``).
+    """
     breaks = np.flatnonzero(np.diff(row_numbers) != 1) + 1
-    starts = [0, *breaks.tolist()]
-    stops = [*breaks.tolist(), len(row_numbers)]
-    return [(a, b, int(row_numbers[a])) for a, b in zip(starts, stops, strict=True)]
+    runs = zip([0, *breaks.tolist()], [*breaks.tolist(), len(row_numbers)], strict=True)
+    per_block = len(row_numbers)
+    if split:
+        per_block = max(-(-THREAD_ENTRIES // n), -(-len(row_numbers) // MAX_BLOCKS))
+    return [
+        (a, min(a + per_block, stop), int(row_numbers[a]))
+        for start, stop in runs
+        for a in range(start, stop, per_block)
+    ]
 
 
 def _draw_c(
@@ -248,6 +269,7 @@ def _draw_c(
     axis: int,
     temperature: float,
     seed: int,
+    threads: int = 1,
     row_numbers: np.ndarray | None = None,
     kept_shape: tuple[int, ...] | None = None,
 ) -> np.ndarray:
@@ -255,23 +277,27 @@ def _draw_c(
 
     ``row_numbers`` (one per row of the moved matrix, in its order) number
     the rows otherwise (a Dask block's place in the whole array), and
-    ``kept_shape`` is then the whole array's shape without ``axis``.
+    ``kept_shape`` is then the whole array's shape without ``axis``.  Large
+    inputs run in blocks of rows on up to ``threads`` threads.
     """
     matrix, moved_shape = as_rows(x, (axis,), np)
     rows, n = matrix.shape
     indices = np.empty(rows, dtype=np.int64)
     if row_numbers is None:
         row_numbers = np.arange(rows, dtype=np.int64)
-    kernel = (
-        _core.lib.psm_sample_strided_f32
-        if matrix.dtype == np.float32
-        else (_core.lib.psm_sample_strided_f64)
-    )
+    float32 = matrix.dtype == np.float32
+    kernel = _core.lib.psm_sample_strided_f32 if float32 else _core.lib.psm_sample_strided_f64
     source = _c_backend._pointer(matrix)
     row_stride, stride = element_strides(matrix)
     target = _core.ffi.from_buffer("int64_t[]", indices)
-    for start, stop, first_row in _row_runs(row_numbers):
-        status = kernel(
+    threads = min(threads, rows * n // THREAD_ENTRIES)
+    blocks = _row_blocks(row_numbers, n, rows >= 2 and rows * n >= MIN_THREADED_ENTRIES)
+    statuses = [0] * len(blocks)
+
+    # The pointers do not own the memory: the closure holds the arrays.
+    def block(index: int, arrays: tuple[np.ndarray, ...] = (matrix, indices)) -> None:
+        start, stop, first_row = blocks[index]
+        statuses[index] = kernel(
             source + start * row_stride,
             row_stride,
             stride,
@@ -282,6 +308,9 @@ def _draw_c(
             first_row,
             target + start,
         )
+
+    run_blocks(block, len(blocks), threads)
+    for status in statuses:
         if status == _core.lib.PSM_E_NO_DISTRIBUTION:
             bad = np.isnan(matrix).any(axis=1) | ~(matrix > -math.inf).any(axis=1)
             raise _no_distribution(
@@ -331,11 +360,13 @@ def _draw_array_ops(x: Array, xp: Namespace, axis: int, temperature: float, seed
     return xp.reshape(xp.argmax(keys, axis=1), kept_shape)
 
 
-def _draw_torch(x: Any, xp: Namespace, axis: int, temperature: float, seed: int) -> Any:
+def _draw_torch(
+    x: Any, xp: Namespace, axis: int, temperature: float, seed: int, threads: int
+) -> Any:
     import torch
 
     if x.device.type == "cpu" and _c_backend.availability()[0]:
-        return torch.from_numpy(_draw_c(x.numpy(), axis, temperature, seed))
+        return torch.from_numpy(_draw_c(x.numpy(), axis, temperature, seed, threads))
     return _draw_array_ops(x, xp, axis, temperature, seed)
 
 
@@ -376,7 +407,8 @@ def _draw_dask(x: Any, axis: int, temperature: float, top_k: Any, top_p: Any, se
         block = mask(
             block, array_api_compat.array_namespace(block), axis, temperature, top_k, top_p
         )
-        return _draw_c(np.asarray(block), axis, temperature, seed, numbers, kept_shape)
+        # One thread per block: Dask's scheduler already runs blocks in parallel.
+        return _draw_c(np.asarray(block), axis, temperature, seed, 1, numbers, kept_shape)
 
     return x.map_blocks(block_draw, drop_axis=axis, dtype=np.int64)
 
@@ -389,6 +421,7 @@ def sample(
     top_k: Any = None,
     top_p: Any = None,
     seed: Any = None,
+    threads: int | None = None,
     backend: str | None = None,
 ) -> Array:
     r"""Draw one index per row from ``softmax(logits / temperature)``, as LLM decoders do.
@@ -469,6 +502,7 @@ def sample(
     axis_index = _axis(axis, x.ndim)
     temperature_value = _api._temperature(temperature, xp.finfo(compute_dtype).bits)
     k, p, seed_value = _top_k(top_k), _top_p(top_p), _seed(seed)
+    thread_count = _resolve_threads(threads)
     module = _dispatch.select(x, backend)
 
     if x.ndim == 0:  # one row of one entry
@@ -491,9 +525,9 @@ def sample(
         return _draw_dask(x, axis_index, temperature_value, k, p, seed_value)
     x = mask(x, xp, axis_index, temperature_value, k, p)
     if name == "c":
-        return _draw_c(x, axis_index, temperature_value, seed_value)
+        return _draw_c(x, axis_index, temperature_value, seed_value, thread_count)
     if name == "torch":
-        return _draw_torch(x, xp, axis_index, temperature_value, seed_value)
+        return _draw_torch(x, xp, axis_index, temperature_value, seed_value, thread_count)
     if name == "jax":
         return _draw_jax(x, axis_index, temperature_value, seed_value)
     return _draw_array_ops(x, xp, axis_index, temperature_value, seed_value)

@@ -640,3 +640,37 @@ def test_the_c_abi_refuses_bad_arguments():
     assert indices.tolist() == [-7, -7]  # nothing written on error
     message = ffi.string(lib.psm_strerror(lib.PSM_E_NO_DISTRIBUTION)).decode()
     assert "NaN" in message and "-inf" in message
+
+
+# ---------------------------------------------------------------- threads
+
+
+def test_the_thread_count_changes_no_draw():
+    rng = np.random.default_rng(23)
+    for shape, axis in [((300, 700), -1), ((40, 9, 500), 1), ((3, 70_000), -1), ((70_000, 3), 0)]:
+        logits = rng.normal(size=shape) * 3
+        one_call = pysoftmax.sample(logits, axis=axis, seed=5, threads=1)
+        assert _sampling._row_blocks(np.arange(900), 700, True)[1][0] > 0  # it is split
+        for threads in (2, 3, 8):
+            np.testing.assert_array_equal(
+                pysoftmax.sample(logits, axis=axis, seed=5, threads=threads), one_call
+            )
+        np.testing.assert_array_equal(
+            pysoftmax.sample(logits, axis=axis, seed=5, backend="array_api"), one_call
+        )
+    logits = rng.normal(size=(500, 400))
+    logits[431, 7] = np.nan
+    with pytest.raises(ValueError, match=r"logits\[431, :\] holds NaN"):
+        pysoftmax.sample(logits, threads=4)
+    with pytest.raises(TypeError, match="threads"):
+        pysoftmax.sample(logits, threads=1.5)
+    with pytest.raises(ValueError, match="threads"):
+        pysoftmax.sample(logits, threads=0)
+
+
+def test_row_blocks_cover_every_row_once_with_its_number():
+    numbers = np.array([5, 6, 7, 8, 20, 21, 22, 40])
+    assert _sampling._row_blocks(numbers, 10, False) == [(0, 4, 5), (4, 7, 20), (7, 8, 40)]
+    blocks = _sampling._row_blocks(np.arange(10_000), 100, True)
+    assert blocks[0] == (0, 328, 0) and len(blocks) <= _sampling.MAX_BLOCKS
+    assert [b[0] for b in blocks[1:]] == [b[1] for b in blocks[:-1]] and blocks[-1][1] == 10_000
