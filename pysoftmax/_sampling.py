@@ -157,9 +157,12 @@ def _top_p(top_p: Any) -> float | None:
 def _seed(seed: Any) -> int:
     if seed is None:
         return secrets.randbits(64)
-    if isinstance(seed, bool) or not hasattr(seed, "__index__"):
-        raise TypeError(f"seed must be an int in [0, 2**64) or None, got {seed!r}")
-    value = operator.index(seed)
+    try:
+        if isinstance(seed, bool):
+            raise TypeError
+        value = operator.index(seed)
+    except TypeError:
+        raise TypeError(f"seed must be an int in [0, 2**64) or None, got {seed!r}") from None
     if not 0 <= value < 2**64:
         raise ValueError(f"seed must be in [0, 2**64), got {seed!r}")
     return value
@@ -410,7 +413,8 @@ def _draw_dask(x: Any, axis: int, temperature: float, top_k: Any, top_p: Any, se
         # One thread per block: Dask's scheduler already runs blocks in parallel.
         return _draw_c(np.asarray(block), axis, temperature, seed, 1, numbers, kept_shape)
 
-    return x.map_blocks(block_draw, drop_axis=axis, dtype=np.int64)
+    meta = np.empty((0,) * len(kept_shape), dtype=np.int64)
+    return x.map_blocks(block_draw, drop_axis=axis, dtype=np.int64, meta=meta)
 
 
 def sample(
@@ -514,7 +518,12 @@ def sample(
         )
     kept_shape = tuple(d for a, d in enumerate(x.shape) if a != axis_index)
     if math.prod(kept_shape) == 0:
-        return xp.zeros(kept_shape, dtype=xp.int64, device=array_api_compat.device(x))
+        dtype = xp.int64
+        if array_api_compat.is_jax_array(x):
+            import jax
+
+            dtype = jax.dtypes.canonicalize_dtype(dtype)  # int32 without jax_enable_x64
+        return xp.zeros(kept_shape, dtype=dtype, device=array_api_compat.device(x))
     if x.shape[axis_index] == 0:
         raise ValueError(f"logits has no entries along axis {axis}: there is nothing to draw")
     if x.dtype != compute_dtype:

@@ -304,6 +304,7 @@ def test_the_same_seed_gives_the_same_draws_and_other_seeds_others():
     first = pysoftmax.sample(logits, seed=123)
     np.testing.assert_array_equal(pysoftmax.sample(logits, seed=123), first)
     np.testing.assert_array_equal(pysoftmax.sample(logits, seed=np.uint64(123)), first)
+    np.testing.assert_array_equal(pysoftmax.sample(logits, seed=np.array(123)), first)
     for other in (124, 2**32 + 123, 2**63 + 123):
         assert np.mean(pysoftmax.sample(logits, seed=other) == first) < 0.5
     # seed=None: a fresh seed each call
@@ -602,6 +603,7 @@ BAD_ARGUMENTS = [
     ({"seed": 1.5}, TypeError, "seed"),
     ({"seed": True}, TypeError, "seed"),
     ({"seed": "7"}, TypeError, "seed"),
+    ({"seed": np.array([7])}, TypeError, "seed"),
     ({"axis": (0, 1)}, TypeError, "axis"),
     ({"axis": None}, TypeError, "axis"),
     ({"axis": 1.0}, TypeError, "axis"),
@@ -674,3 +676,14 @@ def test_row_blocks_cover_every_row_once_with_its_number():
     blocks = _sampling._row_blocks(np.arange(10_000), 100, True)
     assert blocks[0] == (0, 328, 0) and len(blocks) <= _sampling.MAX_BLOCKS
     assert [b[0] for b in blocks[1:]] == [b[1] for b in blocks[:-1]] and blocks[-1][1] == 10_000
+
+
+@pytest.mark.skipif(not HAVE["jax"], reason="jax is not installed")
+def test_jax_refuses_rows_with_no_distribution_eagerly_and_under_jit():
+    import jax
+
+    logits = jax.numpy.asarray([[1.0, 2.0], [np.nan, 1.0]])
+    with pytest.raises(ValueError, match=r"logits\[1, :\] holds NaN"):
+        pysoftmax.sample(logits, seed=1)
+    with pytest.raises(RuntimeError, match=r"logits\[1, :\] holds NaN"):  # JaxRuntimeError
+        jax.jit(lambda a: pysoftmax.sample(a, seed=1))(logits).block_until_ready()
