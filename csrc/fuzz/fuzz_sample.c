@@ -16,7 +16,9 @@
  *     key computed here from psm_sample_noise (so the blocks and skipped
  *     blocks of the library change nothing), and in [0, n);
  *   - on an error nothing is written; x is never written;
- *   - the caller's floating-point flags are as they were.
+ *   - the caller's floating-point flags, and MXCSR's control bits, are as
+ *     they were, with flush-to-zero and denormals-are-zero set or not (the
+ *     draws are those of IEEE arithmetic either way).
  */
 #include <fenv.h>
 #include <float.h>
@@ -26,6 +28,11 @@
 #include <string.h>
 
 #include "fuzz_common.h"
+
+#if defined(__SSE2__) || defined(__x86_64__) || defined(_M_X64)
+#include <xmmintrin.h>
+#define FZ_HAS_MXCSR 1
+#endif
 
 #define FZ_MAX_ROWS 8
 #define FZ_SENTINEL INT64_C(-4242)
@@ -200,7 +207,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const void *x;
     int64_t indices[FZ_MAX_ROWS + 1], *target;
     int status, expected, flags_before, flags_after, all_drawable = 1;
-    float temperature32;
+    volatile float temperature32; /* converted before FTZ is set, not after */
+#if defined(FZ_HAS_MXCSR)
+    unsigned int saved_csr = _mm_getcsr(), csr_before, csr_after;
+#endif
 
     memset(&c, 0, sizeof c);
     c.is_float = (int)(first & 1);
@@ -319,6 +329,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     feclearexcept(FE_ALL_EXCEPT);
     if (size > 0 && (data[0] & 0x8))
         feraiseexcept(FE_INEXACT);
+#if defined(FZ_HAS_MXCSR)
+    /* flush-to-zero (0x8000) and denormals-are-zero (0x0040), as XLA's threads run */
+    _mm_setcsr(saved_csr | ((first & 0x80) && (first & 0x2) ? 0x8040u : 0u));
+    csr_before = _mm_getcsr();
+#endif
     flags_before = fetestexcept(FE_ALL_EXCEPT);
     if (c.layout == 0 && (first & 0x4) && c.injected == 0) {
         status = c.is_float ? psm_sample_f32((const float *)x, c.rows, c.n, temperature32, c.seed,
@@ -335,6 +350,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                         c.temperature, c.seed, c.first_row, target);
     }
     flags_after = fetestexcept(FE_ALL_EXCEPT);
+#if defined(FZ_HAS_MXCSR)
+    csr_after = _mm_getcsr();
+    _mm_setcsr(saved_csr & ~0x3fu); /* IEEE again for the reference below */
+    FZ_CHECK((csr_after & ~0x3fu) == (csr_before & ~0x3fu),
+             "MXCSR's control bits changed: %#x before, %#x after", csr_before, csr_after);
+#endif
     FZ_CHECK(flags_after == flags_before, "the call changed the flags from %#x to %#x",
              flags_before, flags_after);
     FZ_CHECK(status == expected, "status %d (%s), expected %d", status, psm_strerror(status),

@@ -161,7 +161,15 @@ static int sample_checked(const void *x, int is_float, ptrdiff_t x_row_stride, p
     if (status != PSM_OK)
         return status;
     saved = psm_enter();
-    temperature = temperature_f32 != NULL ? (double)*temperature_f32 : temperature_f64;
+    if (temperature_f32 != NULL) {
+        /* The volatile copy keeps the compiler from converting before psm_enter,
+         * where the caller's DAZ would read a subnormal T as 0 (defect D1 of the
+         * kernels, csrc/fuzz/README.md; row_kernels.inc does the same). */
+        volatile float temperature_copy = *temperature_f32;
+        temperature = (double)temperature_copy;
+    } else {
+        temperature = temperature_f64;
+    }
     status = psm_check_temperature(temperature);
     if (status == PSM_OK && rows != 0)
         status = sample_strided(x, is_float, x_row_stride, x_stride, rows, n, temperature, seed,
