@@ -84,8 +84,18 @@ static void test_logarithm(void)
         }
     }
     CHECK(psm_noise_log(1.0) == 0.0, "log(1) = %g", psm_noise_log(1.0));
-    CHECK(worst <= 1.0, "the noise's logarithm is %.2f ULP off libm's long double log", worst);
-    printf("noise logarithm: worst error %.3f ULP\n", worst);
+    {
+        /* Only a long double that is wider at run time is a reference (valgrind
+         * computes the x87's long double in double precision). */
+        volatile long double one = 1.0L, tiny = 0x1p-60L;
+        if (one + tiny != one) {
+            CHECK(worst <= 1.0, "the noise's logarithm is %.2f ULP off libm's long double log",
+                  worst);
+            printf("noise logarithm: worst error %.3f ULP\n", worst);
+        } else {
+            printf("noise logarithm: not checked (long double is no wider than double here)\n");
+        }
+    }
 }
 
 static void test_noise(void)
