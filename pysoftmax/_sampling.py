@@ -459,6 +459,11 @@ def sample(
         ``0 <= seed < 2**64``: the same seed, logits and temperature give the
         same indices, on every backend.  None (default): a fresh random seed
         each call.
+    threads : int, optional
+        How many threads the C core may use for a numpy array or a torch CPU
+        tensor of at least 2**16 entries in two rows or more (blocks of rows;
+        the draws do not depend on the count).  None: as for softmax
+        (``PYSOFTMAX_NUM_THREADS``, else every core).  Other backends ignore it.
     backend : str, optional
         Force a backend by name, as for :func:`pysoftmax.softmax`.
 
@@ -476,10 +481,11 @@ def sample(
         distribution: the message names the rows; raised when the result is
         computed, for Dask, and inside the callback under ``jax.jit``), an
         empty axis, a negative or NaN temperature, top_k < 1, top_p outside
-        (0, 1], a seed outside [0, 2**64), or an axis out of range.
+        (0, 1], a seed outside [0, 2**64), threads < 1, or an axis out of
+        range.
     TypeError
-        For an axis, top_k, top_p or seed of the wrong type, or a dtype
-        that softmax refuses.
+        For an axis, top_k, top_p, seed or threads of the wrong type, or a
+        dtype that softmax refuses.
 
     Notes
     -----
