@@ -175,8 +175,12 @@ def test_bad_temperature_values(library, function, temperature):
         )
 
 
-@pytest.mark.parametrize("temperature", ["1", None, [1.0], True, 1 + 2j, np.array([1.0, 2.0])])
+@pytest.mark.parametrize(
+    "temperature", ["1", None, [[1.0, 2.0]], True, 1 + 2j, np.array([1.0, 2.0]), ["a"]]
+)
 def test_non_number_temperatures(temperature):
+    # A sequence is one temperature per row: [1.0] is one for the only row (tests/test_options.py),
+    # but [[1.0, 2.0]] or [1.0, 2.0] would be one per entry of the reduced axis.
     with pytest.raises(ValueError, match="temperature"):
         pysoftmax.softmax([1.0, 2.0], temperature=temperature)
 

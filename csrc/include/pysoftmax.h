@@ -43,7 +43,7 @@
 #include <stdint.h>
 
 #define PSM_VERSION_MAJOR 0
-#define PSM_VERSION_MINOR 1
+#define PSM_VERSION_MINOR 2
 #define PSM_VERSION_PATCH 0
 /* MAJOR * 10000 + MINOR * 100 + PATCH, to compare versions in #if. */
 #define PSM_VERSION_NUMBER (PSM_VERSION_MAJOR * 10000 + PSM_VERSION_MINOR * 100 + PSM_VERSION_PATCH)
@@ -144,7 +144,88 @@ PSM_API
 int psm_logsumexp_strided_f64(const double *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
                               double *out, ptrdiff_t out_stride, size_t rows, size_t n);
 
-/* ---------------------------------------------------------------- sampling
+/* ---- Masks and per-row temperatures (added in 0.2.0) ----
+ * The general form of each function: strided rows as in the *_strided
+ * functions, an optional mask, and one temperature per row.
+ * @param where        NULL (every entry included), or one byte per entry,
+ *                     laid out with its own strides (in bytes, which are its
+ *                     elements): entry i of row r is included when
+ *                     where[r * where_row_stride + i * where_stride] != 0.
+ *                     Masked entries are left out of the row: softmax gives
+ *                     0 there (log_softmax -inf) whatever they hold, NaN
+ *                     included; a row with no included entry gives all 0
+ *                     (log_softmax all -inf; logsumexp -inf), not NaN.  A NaN
+ *                     in an included entry still makes its row NaN.
+ * @param temperatures the temperature of row r is
+ *                     temperatures[r * temperature_stride] (stride 0: one
+ *                     temperature for every row); each must be >= 0 (+inf
+ *                     allowed), else PSM_E_TEMPERATURE before anything is
+ *                     written.
+ * Neither the mask nor the temperatures may overlap the output
+ * (PSM_E_OVERLAP).  Otherwise the same rules, results and accuracy as the
+ * strided functions: with where == NULL and temperature_stride == 0 they are
+ * psm_softmax_strided_* with temperature temperatures[0]. */
+PSM_API
+int psm_softmax_general_f32(const float *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                            const unsigned char *where, ptrdiff_t where_row_stride,
+                            ptrdiff_t where_stride, const float *temperatures,
+                            ptrdiff_t temperature_stride, float *y, ptrdiff_t y_row_stride,
+                            ptrdiff_t y_stride, size_t rows, size_t n);
+PSM_API
+int psm_softmax_general_f64(const double *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                            const unsigned char *where, ptrdiff_t where_row_stride,
+                            ptrdiff_t where_stride, const double *temperatures,
+                            ptrdiff_t temperature_stride, double *y, ptrdiff_t y_row_stride,
+                            ptrdiff_t y_stride, size_t rows, size_t n);
+PSM_API
+int psm_log_softmax_general_f32(const float *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                                const unsigned char *where, ptrdiff_t where_row_stride,
+                                ptrdiff_t where_stride, const float *temperatures,
+                                ptrdiff_t temperature_stride, float *y, ptrdiff_t y_row_stride,
+                                ptrdiff_t y_stride, size_t rows, size_t n);
+PSM_API
+int psm_log_softmax_general_f64(const double *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                                const unsigned char *where, ptrdiff_t where_row_stride,
+                                ptrdiff_t where_stride, const double *temperatures,
+                                ptrdiff_t temperature_stride, double *y, ptrdiff_t y_row_stride,
+                                ptrdiff_t y_stride, size_t rows, size_t n);
+/* logsumexp over the included entries of each row (where may be NULL);
+ * out[r * out_stride] for row r; out must not overlap x or where. */
+PSM_API
+int psm_logsumexp_general_f32(const float *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                              const unsigned char *where, ptrdiff_t where_row_stride,
+                              ptrdiff_t where_stride, float *out, ptrdiff_t out_stride,
+                              size_t rows, size_t n);
+PSM_API
+int psm_logsumexp_general_f64(const double *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                              const unsigned char *where, ptrdiff_t where_row_stride,
+                              ptrdiff_t where_stride, double *out, ptrdiff_t out_stride,
+                              size_t rows, size_t n);
+
+/* ---- Weighted logsumexp (added in 0.2.0) ----
+ * out[r * out_stride] = log|sum_i b_i exp(x_i)| over row r, and, when sign
+ * is not NULL, sign[r * sign_stride] = the sum's sign (1 or -1; 0 for a sum
+ * that is empty or cancels exactly, then out is -inf; NaN with a NaN out).
+ * Weights may be negative: the sum is accurate where it cancels (every term
+ * and the sum in double-double), and out is within the logsumexp bound of
+ * the exact value.  Without sign (NULL), a negative sum gives NaN.
+ * Terms with b == 0 or x == -inf are left out whatever the other holds (b
+ * is also a mask); a NaN among the others gives NaN; infinite terms (x ==
+ * +inf or |b| == inf) decide alone: +inf with their sign, NaN if their signs
+ * differ.  b has x's shape with its own strides; out and sign must not
+ * overlap x, b or each other (PSM_E_OVERLAP).  n == 0: -inf, sign 0. */
+PSM_API
+int psm_logsumexp_weighted_f32(const float *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                               const float *b, ptrdiff_t b_row_stride, ptrdiff_t b_stride,
+                               float *out, ptrdiff_t out_stride, float *sign,
+                               ptrdiff_t sign_stride, size_t rows, size_t n);
+PSM_API
+int psm_logsumexp_weighted_f64(const double *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                               const double *b, ptrdiff_t b_row_stride, ptrdiff_t b_stride,
+                               double *out, ptrdiff_t out_stride, double *sign,
+                               ptrdiff_t sign_stride, size_t rows, size_t n);
+
+/* ---- Sampling ----
  * Draw one index per row from softmax(x / temperature), as an LLM decoder
  * does, by the Gumbel-max trick: the index of the largest
  *   key[i] = (x[i] - max) / T + g(seed, row, i)

@@ -155,9 +155,13 @@ static int sample_checked(const void *x, int is_float, ptrdiff_t x_row_stride, p
 {
     psm_float_environment saved;
     double temperature;
-    int status = psm_check_sample(x, x_row_stride, x_stride, rows, n,
-                                  is_float ? sizeof(float) : sizeof(double), indices,
-                                  sizeof(int64_t));
+    /* x is a side input of the indices (one per row): the spans, NULL x,
+     * overlap; then NULL indices, which the side-input check lets pass. */
+    int status = psm_check_side_input(x, x_row_stride, x_stride, rows, n,
+                                      is_float ? sizeof(float) : sizeof(double), indices, 1, 0,
+                                      1, sizeof(int64_t));
+    if (status == PSM_OK && indices == NULL && rows != 0)
+        status = PSM_E_NULL_POINTER;
     if (status != PSM_OK)
         return status;
     saved = psm_enter();

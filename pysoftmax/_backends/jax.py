@@ -25,6 +25,8 @@ import numpy as np
 from .._request import Request
 
 NAME = "jax"
+# One temperature per row goes to the callback as a second operand.
+FEATURES = frozenset({"temperature_array"})
 DESCRIPTION = (
     "JAX arrays on the CPU: the C core via jax.pure_callback, custom JVP (jit, grad, vmap)"
 )
@@ -54,29 +56,38 @@ def refuses(x: Any) -> str | None:
     return None
 
 
-def _host_function(function: str, axes: tuple[int, ...], temperature: float, ndim: int) -> Any:
-    """Return the host callback: the C core on a numpy array, batch axes (from vmap) leading."""
+def _host_function(function: str, axes: tuple[int, ...], temperature: Any, ndim: int) -> Any:
+    """Return the host callback: the C core on a numpy array, batch axes (from vmap) leading.
+
+    ``temperature`` is a float, or None when the temperatures come as the
+    callback's second operand (one per row).
+    """
     from . import c
 
-    def call(x: np.ndarray) -> np.ndarray:
+    def call(x: np.ndarray, *temperatures: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
         batched = tuple(a + x.ndim - ndim for a in axes)
-        request = Request(x=x, xp=None, axes=batched, temperature=temperature)
+        value = np.asarray(temperatures[0]) if temperatures else temperature
+        request = Request(x=x, xp=None, axes=batched, temperature=value)
         return np.asarray(getattr(c, function)(request))
 
     return call
 
 
-def _callback(function: str, x: Any, axes: tuple[int, ...], temperature: float) -> Any:
+def _callback(function: str, x: Any, axes: tuple[int, ...], temperature: Any) -> Any:
     import jax
 
     shape = tuple(1 if a in axes else d for a, d in enumerate(x.shape))
     out = jax.ShapeDtypeStruct(shape if function == "logsumexp" else x.shape, x.dtype)  # type: ignore[no-untyped-call]
-    host = _host_function(function, axes, temperature, x.ndim)
-    return jax.pure_callback(host, out, x, vmap_method="expand_dims")
+    if isinstance(temperature, float):
+        host = _host_function(function, axes, temperature, x.ndim)
+        return jax.pure_callback(host, out, x, vmap_method="expand_dims")
+    host = _host_function(function, axes, None, x.ndim)
+    return jax.pure_callback(host, out, x, temperature, vmap_method="expand_dims")
 
 
-def _differentiable(function: str, axes: tuple[int, ...], temperature: float) -> Callable[..., Any]:
+def _differentiable(function: str, axes: tuple[int, ...], temperature: Any) -> Callable[..., Any]:
+    """Return ``x -> function(x)`` with its JVP; ``temperature`` a float or one per row."""
     import jax
     import jax.numpy as jnp
 
@@ -91,9 +102,14 @@ def _differentiable(function: str, axes: tuple[int, ...], temperature: float) ->
         if function == "logsumexp":
             probabilities = _callback("softmax", x, axes, 1.0)
             return y, jnp.sum(probabilities * dx, axis=axes, keepdims=True)
-        if temperature == 0.0 or math.isinf(temperature):
-            return y, jnp.zeros_like(dx)  # locally constant: the limits do not move
-        dz = dx / jnp.asarray(temperature, dtype=dx.dtype)
+        if isinstance(temperature, float):
+            if temperature == 0.0 or math.isinf(temperature):
+                return y, jnp.zeros_like(dx)  # locally constant: the limits do not move
+            dz = dx / jnp.asarray(temperature, dtype=dx.dtype)
+        else:
+            # the rows at T = 0 or inf are locally constant
+            limit = (temperature == 0.0) | jnp.isinf(temperature)
+            dz = jnp.where(limit, 0.0, dx / jnp.where(limit, 1.0, temperature))
         if function == "softmax":
             return y, y * (dz - jnp.sum(y * dz, axis=axes, keepdims=True))
         probabilities = jnp.exp(y)

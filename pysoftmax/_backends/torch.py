@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     import torch
 
 NAME = "torch"
+# Masks and per-row temperatures on every device; out= written in place on the CPU.
+FEATURES = frozenset({"where", "temperature_array", "out"})
 DESCRIPTION = (
     "torch tensors: on the CPU through the C core (zero-copy), on other devices with torch "
     "operations (the C core's algorithm); differentiable"
@@ -86,26 +88,43 @@ def _on_cpu(function: str, x: torch.Tensor, request: Request) -> torch.Tensor:
     import numpy as np
     import torch
 
-    array = x.detach().numpy()  # a view of the tensor (real dtypes: no conj or neg bit)
+    def host(tensor: Any) -> Any:
+        # A view of the tensor (real and bool dtypes: no conj or neg bit).
+        return tensor if tensor is None else tensor.detach().numpy()
+
+    temperature = request.temperature
     result = getattr(c, function)(
         Request(
-            x=array,
+            x=host(x),
             xp=np,
             axes=request.axes,
-            temperature=request.temperature,
+            temperature=host(temperature) if request.per_row_temperature else temperature,
             threads=request.threads,
+            where=host(request.where),
+            out=host(request.out),
         )
     )
+    if request.out is not None and np.shares_memory(result, request.out.numpy()):
+        written: torch.Tensor = request.out  # in place: the front door finds its own tensor
+        return written
     return torch.from_numpy(result)
 
 
 def _on_device(function: str, x: torch.Tensor, request: Request) -> torch.Tensor:
     """Run the generic backend's method in torch operations, on the tensor's device."""
+    from .. import _side_inputs
+
     x = x.detach()
     xp = array_api_compat.array_namespace(x)
+    if request.where is not None:
+        x = _side_inputs.masked_input(x, xp, request.where)
     result: torch.Tensor = getattr(array_api, function)(
         Request(x=x, xp=xp, axes=request.axes, temperature=request.temperature)
     )
+    if request.where is not None and function != "logsumexp":
+        result = _side_inputs.fill_empty_rows(
+            result, xp, request.where, request.axes, log_output=function == "log_softmax"
+        )
     # Computed in float64: rounded once, here, so the output has x's dtype.
     return result.to(x.dtype)
 
@@ -126,15 +145,18 @@ def _sum(values: torch.Tensor, axes: tuple[int, ...]) -> torch.Tensor:
 def _backward(
     function: str,
     axes: tuple[int, ...],
-    temperature: float,
+    temperature: float | torch.Tensor,
     saved: torch.Tensor,
     gradient: torch.Tensor,
+    where: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Return the vector-Jacobian product; ``saved`` is the output (the input for logsumexp).
 
     softmax: ``y * (g - sum(g * y)) / T``; log_softmax:
     ``(g - exp(y) * sum(g)) / T``; logsumexp: ``g * softmax(x)`` (``g`` keeps
-    the reduced axes, with size 1).
+    the reduced axes, with size 1).  Masked entries (``where`` False) get 0:
+    they do not move the output.  With one temperature per row, the rows at
+    T = 0 or inf get 0.
     """
     import torch
 
@@ -142,14 +164,23 @@ def _backward(
         # softmax(x) by this backend: differentiable again when the graph of
         # the gradient is being built (create_graph=True).
         xp = array_api_compat.array_namespace(saved)
-        return gradient * _compute("softmax", Request(x=saved, xp=xp, axes=axes))
-    if temperature in (0.0, math.inf):
+        return gradient * _compute("softmax", Request(x=saved, xp=xp, axes=axes, where=where))
+    if isinstance(temperature, float) and temperature in (0.0, math.inf):
         return torch.zeros_like(saved)  # locally constant: no NaN from 0 * inf
+    if where is not None:
+        gradient = torch.where(where, gradient, torch.zeros_like(gradient))
     if function == "softmax":
         result = saved * (gradient - _sum(gradient * saved, axes))
     else:
-        result = gradient - torch.exp(saved) * _sum(gradient, axes)
-    return result if temperature == 1.0 else result / temperature
+        probabilities = torch.exp(saved)
+        result = gradient - probabilities * _sum(gradient, axes)
+        if where is not None:
+            result = torch.where(where, result, torch.zeros_like(result))
+    if isinstance(temperature, float):
+        return result if temperature == 1.0 else result / temperature
+    limit = (temperature == 0.0) | torch.isinf(temperature)
+    safe = torch.where(limit, torch.ones_like(temperature), temperature)
+    return torch.where(limit, torch.zeros_like(result), result / safe)
 
 
 @functools.cache
@@ -166,23 +197,26 @@ def _autograd_function() -> Any:
             x: torch.Tensor,
             function: str,
             axes: tuple[int, ...],
-            temperature: float,
+            temperature: float | torch.Tensor,
             threads: int,
+            where: torch.Tensor | None,
         ) -> torch.Tensor:
             xp = array_api_compat.array_namespace(x)
-            request = Request(x=x, xp=xp, axes=axes, temperature=temperature, threads=threads)
+            request = Request(
+                x=x, xp=xp, axes=axes, temperature=temperature, threads=threads, where=where
+            )
             result = _forward(function, x, request)
-            ctx.function, ctx.axes, ctx.temperature = function, axes, temperature
+            ctx.function, ctx.axes, ctx.temperature, ctx.where = function, axes, temperature, where
             ctx.save_for_backward(x if function == "logsumexp" else result)
             return result
 
         @staticmethod
         def backward(ctx: Any, gradient: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
             if not ctx.needs_input_grad[0]:
-                return None, None, None, None, None
+                return None, None, None, None, None, None
             (saved,) = ctx.saved_tensors
-            vjp = _backward(ctx.function, ctx.axes, ctx.temperature, saved, gradient)
-            return vjp, None, None, None, None
+            vjp = _backward(ctx.function, ctx.axes, ctx.temperature, saved, gradient, ctx.where)
+            return vjp, None, None, None, None, None
 
     return SoftmaxFunction
 
@@ -193,7 +227,7 @@ def _compute(function: str, request: Request) -> torch.Tensor:
     x: torch.Tensor = request.x
     if x.requires_grad and torch.is_grad_enabled():
         result: torch.Tensor = _autograd_function().apply(
-            x, function, request.axes, request.temperature, request.threads
+            x, function, request.axes, request.temperature, request.threads, request.where
         )
         return result
     return _forward(function, x, request)
