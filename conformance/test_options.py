@@ -174,3 +174,42 @@ def test_weighted_logsumexp_and_its_sign(tested, data, dtype):
     rounded = reference.round_to_dtype(magnitude, dtype)
     scale = max(abs(rounded), float(np.max(x)) if x.size else 0.0, 1e-300)
     assert abs(value - rounded) <= BOUND_ULP * reference.ulp(scale, dtype), (value, rounded)
+
+
+@pytest.mark.parametrize("function", ["softmax", "log_softmax", "logsumexp"])
+def test_dtype_chooses_the_result_and_computes_in_it(tested, function):
+    import pysoftmax
+
+    module = tested.module()
+    x = np.array([[0.0, -12.0, 3.5], [1.0, 2.0, -0.25]], dtype=np.float32)
+    wanted = module.float64
+    try:
+        result = getattr(pysoftmax, function)(
+            tested.asarray_exact(x), dtype=wanted, backend=tested.backend
+        )
+    except TypeError as error:  # a library without float64 on this device says so
+        pytest.skip(str(error))
+    got = tested.to_numpy(result)
+    assert got.dtype == np.float64
+    for r in range(2):
+        if function == "logsumexp":
+            value, _ = reference.logsumexp([float(v) for v in x[r]])
+            assert_within_bound([got[r]], [value], np.float64, f"row {r}")
+        else:
+            exact = getattr(reference, function)([float(v) for v in x[r]])
+            assert_within_bound(got[r], exact, np.float64, f"row {r}")
+
+
+def test_out_receives_the_result(tested):
+    import pysoftmax
+
+    if tested.library not in ("numpy", "torch"):
+        pytest.skip("out= takes numpy arrays and torch tensors (the others are immutable or lazy)")
+    x = tested.asarray_exact(np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 8.0]]))
+    expected = tested.to_numpy(pysoftmax.log_softmax(x, backend=tested.backend))
+    module = tested.module()
+    out = module.empty_like(x)
+    assert pysoftmax.log_softmax(x, out=out, backend=tested.backend) is out
+    assert np.array_equal(tested.to_numpy(out), expected)
+    assert pysoftmax.log_softmax(x, out=x, backend=tested.backend) is x  # in place
+    assert np.array_equal(tested.to_numpy(x), expected)

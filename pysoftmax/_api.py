@@ -317,7 +317,7 @@ def _compute(
     compute_dtype, result_dtype = _dtypes(x, xp)
     if dtype is not None:
         result_dtype = _side_inputs.result_dtype(dtype, xp, result_dtype)
-        if str(result_dtype).endswith("float64"):
+        if _side_inputs.bits(result_dtype, xp) == 64:
             compute_dtype = xp.float64  # a float64 result is computed in float64
     axes = _reduce_axes(axis, x.ndim)
     bits = xp.finfo(compute_dtype).bits
@@ -435,7 +435,7 @@ def _weighted_logsumexp(
     compute_dtype, result_dtype = _dtypes(x, xp)
     if dtype is not None:
         result_dtype = _side_inputs.result_dtype(dtype, xp, result_dtype)
-        if str(result_dtype).endswith("float64"):
+        if _side_inputs.bits(result_dtype, xp) == 64:
             compute_dtype = xp.float64
     if not isinstance(keepdims, bool):
         raise TypeError(f"keepdims must be a bool, got {keepdims!r}")

@@ -151,6 +151,13 @@ def result_dtype(dtype: Any, xp: Any, x_result_dtype: Any) -> Any:
     )
 
 
+def bits(dtype: Any, xp: Any) -> int:
+    """Return the width of a floating dtype of ``xp`` (bfloat16: 16)."""
+    if "bfloat16" in str(dtype):
+        return 16
+    return int(xp.finfo(dtype).bits)
+
+
 def check_out(out: Any, xp: Any, shape: tuple[int, ...], dtype: Any) -> None:
     """Raise unless ``out`` can receive a result of this shape and dtype (numpy, torch)."""
     library = xp.__name__
