@@ -12,9 +12,13 @@ operations, by the generic backend's method
 When the input requires a gradient (and grad mode is on) the result is the
 output of a :class:`torch.autograd.Function` whose forward pass is the
 computation above and whose backward pass is the vector-Jacobian product of
-softmax, log-softmax or logsumexp, written with torch operations (so that it
-is itself differentiable).  At temperature 0 or infinity the functions are
-locally constant: the gradient is 0.
+softmax, log-softmax or logsumexp with the finite-gradient rule of
+:mod:`pysoftmax._backends._backward` (entries whose probability is 0 get a
+gradient of exactly 0, whatever the upstream gradient holds there): on the
+CPU by the C core's fused backward kernels, elsewhere, and whenever the
+gradient's own graph is built (``create_graph=True``), with torch
+operations, which are differentiable.  At temperature 0 or infinity the
+functions are locally constant: the gradient is 0.
 
 torch is imported only when a torch tensor is met (or the backend is asked
 for explicitly), so this module imports without it.
@@ -24,13 +28,13 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import math
 import sys
 from typing import TYPE_CHECKING, Any
 
 import array_api_compat
 
 from .._request import Request
+from . import _backward as _backward_rules
 from . import array_api, c
 
 if TYPE_CHECKING:
@@ -119,37 +123,46 @@ def _forward(function: str, x: torch.Tensor, request: Request) -> torch.Tensor:
 # ---- autograd ------------------------------------------------------------------------------
 
 
-def _sum(values: torch.Tensor, axes: tuple[int, ...]) -> torch.Tensor:
-    return values.sum(dim=axes, keepdim=True)
-
-
 def _backward(
     function: str,
     axes: tuple[int, ...],
     temperature: float,
-    saved: torch.Tensor,
+    threads: int,
+    saved: tuple[torch.Tensor, ...],
     gradient: torch.Tensor,
 ) -> torch.Tensor:
-    """Return the vector-Jacobian product; ``saved`` is the output (the input for logsumexp).
+    """Return the vector-Jacobian product, with the finite-gradient rule of ``_backward``.
 
-    softmax: ``y * (g - sum(g * y)) / T``; log_softmax:
-    ``(g - exp(y) * sum(g)) / T``; logsumexp: ``g * softmax(x)`` (``g`` keeps
-    the reduced axes, with size 1).
+    ``saved`` is ``(y,)`` for softmax and log_softmax, ``(x, logsumexp(x))``
+    for logsumexp (``gradient`` keeps the reduced axes, with size 1).  CPU
+    tensors go to the C core's fused kernels, unless the graph of the
+    gradient is being built (``create_graph=True``: grad mode is on here),
+    which needs torch operations; those follow the same rule
+    (:mod:`pysoftmax._backends._backward`).
     """
     import torch
 
+    xp = array_api_compat.array_namespace(saved[0])
     if function == "logsumexp":
+        x, value = saved
         # softmax(x) by this backend: differentiable again when the graph of
-        # the gradient is being built (create_graph=True).
-        xp = array_api_compat.array_namespace(saved)
-        return gradient * _compute("softmax", Request(x=saved, xp=xp, axes=axes))
-    if temperature in (0.0, math.inf):
-        return torch.zeros_like(saved)  # locally constant: no NaN from 0 * inf
-    if function == "softmax":
-        result = saved * (gradient - _sum(gradient * saved, axes))
-    else:
-        result = gradient - torch.exp(saved) * _sum(gradient, axes)
-    return result if temperature == 1.0 else result / temperature
+        # the gradient is being built.
+        probabilities = _compute("softmax", Request(x=x, xp=xp, axes=axes))
+        result: torch.Tensor = _backward_rules.logsumexp_vjp(probabilities, value, gradient, xp)
+        return result
+    (y,) = saved
+    if _uses_c_core(y) and not torch.is_grad_enabled():
+        dx = _backward_rules.c_vjp(
+            function,
+            y.detach().numpy(),
+            gradient.detach().numpy(),
+            axes,
+            temperature,
+            threads,
+        )
+        return torch.from_numpy(dx)
+    result = _backward_rules.vjp(function, y, gradient, axes, temperature, xp)
+    return result
 
 
 @functools.cache
@@ -172,16 +185,22 @@ def _autograd_function() -> Any:
             xp = array_api_compat.array_namespace(x)
             request = Request(x=x, xp=xp, axes=axes, temperature=temperature, threads=threads)
             result = _forward(function, x, request)
-            ctx.function, ctx.axes, ctx.temperature = function, axes, temperature
-            ctx.save_for_backward(x if function == "logsumexp" else result)
+            ctx.function, ctx.axes, ctx.temperature, ctx.threads = (
+                function,
+                axes,
+                temperature,
+                threads,
+            )
+            ctx.save_for_backward(*((x, result) if function == "logsumexp" else (result,)))
             return result
 
         @staticmethod
         def backward(ctx: Any, gradient: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
             if not ctx.needs_input_grad[0]:
                 return None, None, None, None, None
-            (saved,) = ctx.saved_tensors
-            vjp = _backward(ctx.function, ctx.axes, ctx.temperature, saved, gradient)
+            vjp = _backward(
+                ctx.function, ctx.axes, ctx.temperature, ctx.threads, ctx.saved_tensors, gradient
+            )
             return vjp, None, None, None, None
 
     return SoftmaxFunction
