@@ -161,7 +161,11 @@ def _backward(
             threads,
         )
         return torch.from_numpy(dx)
-    result = _backward_rules.vjp(function, y, gradient, axes, temperature, xp)
+    # In float64, as the forward pass off the CPU is, and rounded once.
+    wide = torch.float64
+    result = _backward_rules.vjp(function, y.to(wide), gradient.to(wide), axes, temperature, xp).to(
+        y.dtype
+    )
     return result
 
 
