@@ -131,7 +131,7 @@ def _backward(
     saved: tuple[torch.Tensor, ...],
     gradient: torch.Tensor,
 ) -> torch.Tensor:
-    """Return the vector-Jacobian product, with the finite-gradient rule of ``_backward``.
+    """Return the vector-Jacobian product, with the finite-gradient rule.
 
     ``saved`` is ``(y,)`` for softmax and log_softmax, ``(x, logsumexp(x))``
     for logsumexp (``gradient`` keeps the reduced axes, with size 1).  CPU
@@ -152,7 +152,7 @@ def _backward(
         return result
     (y,) = saved
     if _uses_c_core(y) and not torch.is_grad_enabled():
-        dx = _backward_rules.c_vjp(
+        array = _backward_rules.c_vjp(
             function,
             y.detach().numpy(),
             gradient.detach().numpy(),
@@ -160,13 +160,13 @@ def _backward(
             temperature,
             threads,
         )
-        return torch.from_numpy(dx)
+        return torch.from_numpy(array)
     # In float64, as the forward pass off the CPU is, and rounded once.
     wide = torch.float64
-    result = _backward_rules.vjp(function, y.to(wide), gradient.to(wide), axes, temperature, xp).to(
-        y.dtype
+    dx: torch.Tensor = _backward_rules.vjp(
+        function, y.to(wide), gradient.to(wide), axes, temperature, xp
     )
-    return result
+    return dx.to(y.dtype)
 
 
 @functools.cache
