@@ -7,8 +7,8 @@ values come from the C core, called back from XLA on the host, and the
 derivatives from a JVP rule written in ``jax.numpy`` (linear in the tangent,
 so reverse mode transposes it), with the finite-gradient rule of
 :mod:`pysoftmax._backends._backward`.  It works under ``jit``, ``grad``,
-``vmap``, ``jvp`` and their compositions (``hessian``: the callback takes
-the batch as leading axes).  The derivatives are not the C core's backward
+``vmap`` and ``jvp`` and their compositions (``hessian``, ``jacfwd``; the
+callback takes vmap's batch as leading axes).  The derivatives are not the C core's backward
 kernels: a host callback has no transpose, so a rule that called one would
 need ``jax.custom_vjp``, which refuses forward mode (``jax.jvp``,
 ``jacfwd``, ``hessian``).  The callback is one host call per evaluation,
