@@ -139,6 +139,94 @@ pub mod ffi {
             rows: usize,
             n: usize,
         ) -> c_int;
+        pub fn psm_softmax_backward_f32(
+            y: *const f32,
+            dy: *const f32,
+            dx: *mut f32,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_softmax_backward_f64(
+            y: *const f64,
+            dy: *const f64,
+            dx: *mut f64,
+            rows: usize,
+            n: usize,
+            temperature: f64,
+        ) -> c_int;
+        pub fn psm_log_softmax_backward_f32(
+            y: *const f32,
+            dy: *const f32,
+            dx: *mut f32,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_log_softmax_backward_f64(
+            y: *const f64,
+            dy: *const f64,
+            dx: *mut f64,
+            rows: usize,
+            n: usize,
+            temperature: f64,
+        ) -> c_int;
+        pub fn psm_softmax_backward_strided_f32(
+            y: *const f32,
+            y_row_stride: isize,
+            y_stride: isize,
+            dy: *const f32,
+            dy_row_stride: isize,
+            dy_stride: isize,
+            dx: *mut f32,
+            dx_row_stride: isize,
+            dx_stride: isize,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_softmax_backward_strided_f64(
+            y: *const f64,
+            y_row_stride: isize,
+            y_stride: isize,
+            dy: *const f64,
+            dy_row_stride: isize,
+            dy_stride: isize,
+            dx: *mut f64,
+            dx_row_stride: isize,
+            dx_stride: isize,
+            rows: usize,
+            n: usize,
+            temperature: f64,
+        ) -> c_int;
+        pub fn psm_log_softmax_backward_strided_f32(
+            y: *const f32,
+            y_row_stride: isize,
+            y_stride: isize,
+            dy: *const f32,
+            dy_row_stride: isize,
+            dy_stride: isize,
+            dx: *mut f32,
+            dx_row_stride: isize,
+            dx_stride: isize,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_log_softmax_backward_strided_f64(
+            y: *const f64,
+            y_row_stride: isize,
+            y_stride: isize,
+            dy: *const f64,
+            dy_row_stride: isize,
+            dy_stride: isize,
+            dx: *mut f64,
+            dx_row_stride: isize,
+            dx_stride: isize,
+            rows: usize,
+            n: usize,
+            temperature: f64,
+        ) -> c_int;
         pub fn psm_strerror(status: c_int) -> *const c_char;
         pub fn psm_version() -> *const c_char;
         pub fn psm_version_number() -> c_int;
