@@ -27,6 +27,7 @@ SOURCES = [
     "kernels_baseline.c",
     "kernels_f32.c",
     "kernels_f64.c",
+    "sampling.c",
     "status.c",
 ]
 

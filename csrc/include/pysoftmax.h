@@ -27,6 +27,7 @@
  *   all entries -inf      -> all NaN;                        logsumexp -inf
  *   some entries -inf     -> 0 there (log: -inf);            finite
  *   n == 0                -> nothing written;                logsumexp -inf
+ * (The sampler, psm_sample_*, has rules of its own: see its section.)
  * Temperature T: the exact softmax of x / T.  T == 0 is the limit (one-hot
  * spread evenly over the maximal entries), T == +inf the uniform
  * distribution over the entries that are not -inf.  T < 0 or NaN is
@@ -39,9 +40,10 @@
 #define PYSOFTMAX_H_INCLUDED
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define PSM_VERSION_MAJOR 0
-#define PSM_VERSION_MINOR 1
+#define PSM_VERSION_MINOR 2
 #define PSM_VERSION_PATCH 0
 /* MAJOR * 10000 + MINOR * 100 + PATCH, to compare versions in #if. */
 #define PSM_VERSION_NUMBER (PSM_VERSION_MAJOR * 10000 + PSM_VERSION_MINOR * 100 + PSM_VERSION_PATCH)
@@ -74,7 +76,8 @@ enum psm_status {
     PSM_E_TEMPERATURE = -2,     /* temperature is negative or NaN */
     PSM_E_SIZE_OVERFLOW = -3,   /* rows * n * sizeof(element) exceeds PTRDIFF_MAX */
     PSM_E_OVERLAP = -4,         /* x and y overlap without being equal */
-    PSM_E_STRIDE = -5           /* output strides make two outputs share an element */
+    PSM_E_STRIDE = -5,          /* output strides make two outputs share an element */
+    PSM_E_NO_DISTRIBUTION = -6  /* sampling: a row holds NaN, is empty or is all -inf */
 };
 
 /* Softmax of each row of x divided by `temperature` (1 for the plain softmax).
@@ -141,6 +144,138 @@ PSM_API
 int psm_logsumexp_strided_f64(const double *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
                               double *out, ptrdiff_t out_stride, size_t rows, size_t n);
 
+/* ---- Masks and per-row temperatures (added in 0.2.0) ----
+ * The general form of each function: strided rows as in the *_strided
+ * functions, an optional mask, and one temperature per row.
+ * @param where        NULL (every entry included), or one byte per entry,
+ *                     laid out with its own strides (in bytes, which are its
+ *                     elements): entry i of row r is included when
+ *                     where[r * where_row_stride + i * where_stride] != 0.
+ *                     Masked entries are left out of the row: softmax gives
+ *                     0 there (log_softmax -inf) whatever they hold, NaN
+ *                     included; a row with no included entry gives all 0
+ *                     (log_softmax all -inf; logsumexp -inf), not NaN.  A NaN
+ *                     in an included entry still makes its row NaN.
+ * @param temperatures the temperature of row r is
+ *                     temperatures[r * temperature_stride] (stride 0: one
+ *                     temperature for every row); each must be >= 0 (+inf
+ *                     allowed), else PSM_E_TEMPERATURE before anything is
+ *                     written.
+ * Neither the mask nor the temperatures may overlap the output
+ * (PSM_E_OVERLAP).  Otherwise the same rules, results and accuracy as the
+ * strided functions: with where == NULL and temperature_stride == 0 they are
+ * psm_softmax_strided_* with temperature temperatures[0]. */
+PSM_API
+int psm_softmax_general_f32(const float *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                            const unsigned char *where, ptrdiff_t where_row_stride,
+                            ptrdiff_t where_stride, const float *temperatures,
+                            ptrdiff_t temperature_stride, float *y, ptrdiff_t y_row_stride,
+                            ptrdiff_t y_stride, size_t rows, size_t n);
+PSM_API
+int psm_softmax_general_f64(const double *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                            const unsigned char *where, ptrdiff_t where_row_stride,
+                            ptrdiff_t where_stride, const double *temperatures,
+                            ptrdiff_t temperature_stride, double *y, ptrdiff_t y_row_stride,
+                            ptrdiff_t y_stride, size_t rows, size_t n);
+PSM_API
+int psm_log_softmax_general_f32(const float *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                                const unsigned char *where, ptrdiff_t where_row_stride,
+                                ptrdiff_t where_stride, const float *temperatures,
+                                ptrdiff_t temperature_stride, float *y, ptrdiff_t y_row_stride,
+                                ptrdiff_t y_stride, size_t rows, size_t n);
+PSM_API
+int psm_log_softmax_general_f64(const double *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                                const unsigned char *where, ptrdiff_t where_row_stride,
+                                ptrdiff_t where_stride, const double *temperatures,
+                                ptrdiff_t temperature_stride, double *y, ptrdiff_t y_row_stride,
+                                ptrdiff_t y_stride, size_t rows, size_t n);
+/* logsumexp over the included entries of each row (where may be NULL);
+ * out[r * out_stride] for row r; out must not overlap x or where. */
+PSM_API
+int psm_logsumexp_general_f32(const float *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                              const unsigned char *where, ptrdiff_t where_row_stride,
+                              ptrdiff_t where_stride, float *out, ptrdiff_t out_stride,
+                              size_t rows, size_t n);
+PSM_API
+int psm_logsumexp_general_f64(const double *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                              const unsigned char *where, ptrdiff_t where_row_stride,
+                              ptrdiff_t where_stride, double *out, ptrdiff_t out_stride,
+                              size_t rows, size_t n);
+
+/* ---- Weighted logsumexp (added in 0.2.0) ----
+ * out[r * out_stride] = log|sum_i b_i exp(x_i)| over row r, and, when sign
+ * is not NULL, sign[r * sign_stride] = the sum's sign (1 or -1; 0 for a sum
+ * that is empty or cancels exactly, then out is -inf; NaN with a NaN out).
+ * Weights may be negative: the sum is accurate where it cancels (every term
+ * and the sum in double-double), and out is within the logsumexp bound of
+ * the exact value.  Without sign (NULL), a negative sum gives NaN.
+ * Terms with b == 0 or x == -inf are left out whatever the other holds (b
+ * is also a mask); a NaN among the others gives NaN; infinite terms (x ==
+ * +inf or |b| == inf) decide alone: +inf with their sign, NaN if their signs
+ * differ.  b has x's shape with its own strides; out and sign must not
+ * overlap x, b or each other (PSM_E_OVERLAP).  n == 0: -inf, sign 0. */
+PSM_API
+int psm_logsumexp_weighted_f32(const float *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                               const float *b, ptrdiff_t b_row_stride, ptrdiff_t b_stride,
+                               float *out, ptrdiff_t out_stride, float *sign,
+                               ptrdiff_t sign_stride, size_t rows, size_t n);
+PSM_API
+int psm_logsumexp_weighted_f64(const double *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                               const double *b, ptrdiff_t b_row_stride, ptrdiff_t b_stride,
+                               double *out, ptrdiff_t out_stride, double *sign,
+                               ptrdiff_t sign_stride, size_t rows, size_t n);
+
+/* ---- Sampling ----
+ * Draw one index per row from softmax(x / temperature), as an LLM decoder
+ * does, by the Gumbel-max trick: the index of the largest
+ *   key[i] = (x[i] - max) / T + g(seed, row, i)
+ * (for T > 1 computed as (x[i]/2 - max/2) / (T/2), which cannot overflow),
+ * with g Gumbel noise that depends only on (seed, row, column): Philox4x32-10
+ * of the position under the seed, then -log(-log(u)) by a logarithm made of
+ * IEEE operations only, so that any implementation gets the same bits
+ * (docs/sampling.md gives every step).  No normalization pass is made.
+ *   T == 0           the first maximal index (greedy decoding), no noise
+ *   T == +inf        uniform over the entries that are not -inf
+ *   k entries +inf   uniform over them (for T == 0: the first of them)
+ * Ties between keys go to the lower index.  A row that holds a NaN, that has
+ * no entry above -inf, or that is empty (n == 0 with rows > 0) has no
+ * distribution to draw from: PSM_E_NO_DISTRIBUTION, and nothing is written.
+ * @param x            rows * n logits (row-major), read only
+ * @param rows, n      as for psm_softmax_f32
+ * @param temperature  T >= 0, +inf allowed (PSM_E_TEMPERATURE otherwise)
+ * @param seed         any 64-bit value; the same seed gives the same draws
+ * @param indices      `rows` outputs: the index in [0, n) drawn in each row;
+ *                     must not overlap x
+ * @return PSM_OK or a PSM_E_* status (nothing written on error), checked in
+ *         the order SIZE_OVERFLOW, NULL_POINTER, OVERLAP, TEMPERATURE,
+ *         NO_DISTRIBUTION */
+PSM_API
+int psm_sample_f32(const float *x, size_t rows, size_t n, float temperature, uint64_t seed,
+                   int64_t *indices);
+PSM_API
+int psm_sample_f64(const double *x, size_t rows, size_t n, double temperature, uint64_t seed,
+                   int64_t *indices);
+
+/* The same on strided rows (entry i of row r at x[r * x_row_stride +
+ * i * x_stride], strides in elements, any sign, 0 allowed), with the rows
+ * numbered from `first_row`: row r of the call draws with the noise of row
+ * first_row + r (mod 2^64), so that a caller who splits the rows into
+ * blocks (threads, processes, Dask chunks) draws what one call over all of
+ * them would.  The contiguous functions are first_row = 0. */
+PSM_API
+int psm_sample_strided_f32(const float *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                           size_t rows, size_t n, float temperature, uint64_t seed,
+                           uint64_t first_row, int64_t *indices);
+PSM_API
+int psm_sample_strided_f64(const double *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                           size_t rows, size_t n, double temperature, uint64_t seed,
+                           uint64_t first_row, int64_t *indices);
+
+/* The Gumbel noise g(seed, row, column) that the sampler adds: finite, in
+ * [-3.61, 36.74], the same bits on every platform.  For reimplementations
+ * of the generator (and their tests). */
+PSM_API
+double psm_sample_noise(uint64_t seed, uint64_t row, uint64_t column);
 /* ---- Backward functions (vector-Jacobian products) ------------------------
  * Given y, the output of the forward function on x with temperature T, and
  * dy, the gradient of a loss with respect to y, write dx, its gradient with
@@ -165,8 +300,8 @@ int psm_logsumexp_strided_f64(const double *x, ptrdiff_t x_row_stride, ptrdiff_t
  * In place: dx may equal dy, or y (same strides); any other overlap of dx
  * with y or dy is PSM_E_OVERLAP.  y and dy may overlap each other.
  * Statuses, in the order checked: PSM_E_SIZE_OVERFLOW, PSM_E_NULL_POINTER,
- * (strided: PSM_E_STRIDE,) PSM_E_OVERLAP, PSM_E_TEMPERATURE; nothing is
- * written on error.  The strided variants follow the conventions of the
+ * (strided, general: PSM_E_STRIDE,) PSM_E_OVERLAP, PSM_E_TEMPERATURE; nothing
+ * is written on error.  The strided variants follow the conventions of the
  * forward ones (strides in elements, any sign, 0 allowed for y and dy). */
 PSM_API
 int psm_softmax_backward_f32(const float *y, const float *dy, float *dx, size_t rows, size_t n,
@@ -205,6 +340,41 @@ int psm_log_softmax_backward_strided_f64(const double *y, ptrdiff_t y_row_stride
                                          double *dx, ptrdiff_t dx_row_stride,
                                          ptrdiff_t dx_stride, size_t rows, size_t n,
                                          double temperature);
+
+/* One temperature per row, as the general forward functions take them:
+ * row r's is temperatures[r * temperature_stride] (stride 0: one for every
+ * row), each >= 0 (+inf allowed) else PSM_E_TEMPERATURE before anything is
+ * written; the temperatures must not overlap dx (PSM_E_OVERLAP); a row at
+ * T == 0 or +inf gets +0.  The forward functions' masks need nothing here:
+ * their masked entries have y == 0 (log_softmax -inf), which the rule above
+ * leaves out, and a row with nothing included gets +0. */
+PSM_API
+int psm_softmax_backward_general_f32(const float *y, ptrdiff_t y_row_stride, ptrdiff_t y_stride,
+                                     const float *dy, ptrdiff_t dy_row_stride, ptrdiff_t dy_stride,
+                                     const float *temperatures, ptrdiff_t temperature_stride,
+                                     float *dx, ptrdiff_t dx_row_stride, ptrdiff_t dx_stride,
+                                     size_t rows, size_t n);
+PSM_API
+int psm_softmax_backward_general_f64(const double *y, ptrdiff_t y_row_stride, ptrdiff_t y_stride,
+                                     const double *dy, ptrdiff_t dy_row_stride,
+                                     ptrdiff_t dy_stride, const double *temperatures,
+                                     ptrdiff_t temperature_stride, double *dx,
+                                     ptrdiff_t dx_row_stride, ptrdiff_t dx_stride, size_t rows,
+                                     size_t n);
+PSM_API
+int psm_log_softmax_backward_general_f32(const float *y, ptrdiff_t y_row_stride,
+                                         ptrdiff_t y_stride, const float *dy,
+                                         ptrdiff_t dy_row_stride, ptrdiff_t dy_stride,
+                                         const float *temperatures, ptrdiff_t temperature_stride,
+                                         float *dx, ptrdiff_t dx_row_stride, ptrdiff_t dx_stride,
+                                         size_t rows, size_t n);
+PSM_API
+int psm_log_softmax_backward_general_f64(const double *y, ptrdiff_t y_row_stride,
+                                         ptrdiff_t y_stride, const double *dy,
+                                         ptrdiff_t dy_row_stride, ptrdiff_t dy_stride,
+                                         const double *temperatures, ptrdiff_t temperature_stride,
+                                         double *dx, ptrdiff_t dx_row_stride, ptrdiff_t dx_stride,
+                                         size_t rows, size_t n);
 
 /* A static, human-readable message for a status; "unknown status" for any
  * value that is not a PSM status.  Never NULL. */

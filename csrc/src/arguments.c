@@ -126,6 +126,30 @@ int psm_check_strided(const void *input, ptrdiff_t input_row_stride, ptrdiff_t i
     return PSM_OK;
 }
 
+int psm_check_side_input(const void *input, ptrdiff_t row_stride, ptrdiff_t stride, size_t rows,
+                         size_t n, size_t element_size, const void *output,
+                         ptrdiff_t output_row_stride, ptrdiff_t output_stride, size_t output_n,
+                         size_t output_element_size)
+{
+    ptrdiff_t in_low, in_high, out_low, out_high;
+    if (!element_span(row_stride, stride, rows, n, element_size, &in_low, &in_high) ||
+        !element_span(output_row_stride, output_stride, rows, output_n, output_element_size,
+                      &out_low, &out_high))
+        return PSM_E_SIZE_OVERFLOW;
+    if (rows == 0 || n == 0)
+        return PSM_OK;
+    if (input == NULL)
+        return PSM_E_NULL_POINTER;
+    if (output == NULL || output_n == 0)
+        return PSM_OK;
+    {
+        intptr_t in_start = (intptr_t)input, out_start = (intptr_t)output;
+        if (in_start + in_low < out_start + out_high && out_start + out_low < in_start + in_high)
+            return PSM_E_OVERLAP;
+    }
+    return PSM_OK;
+}
+
 int psm_check_temperature(double temperature)
 {
     /* isnan first: an ordered comparison with NaN would raise FE_INVALID in

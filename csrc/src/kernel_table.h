@@ -36,6 +36,10 @@ typedef struct {
     int (*normalize_columns_f64)(const double *x, ptrdiff_t x_stride, double *y,
                                  ptrdiff_t y_stride, size_t columns, size_t n,
                                  double temperature, int log_output);
+    /* y_i = x_i where where_i != 0, else -inf (contiguous; y may be x);
+     * returns how many entries are included. */
+    size_t (*mask_row_f32)(const float *x, const unsigned char *where, float *y, size_t n);
+    size_t (*mask_row_f64)(const double *x, const unsigned char *where, double *y, size_t n);
 } psm_row_kernels;
 
 /* Variants for x86-64 need GCC or Clang (target pragmas, __builtin_cpu_supports). */

@@ -77,6 +77,32 @@ static int backward_strided(const dtype *t, int function, const void *y, ptrdiff
                                                       temperature);
 }
 
+static int backward_general(const dtype *t, int function, const void *y, ptrdiff_t y_row,
+                            ptrdiff_t y_step, const void *dy, ptrdiff_t dy_row, ptrdiff_t dy_step,
+                            const void *temperatures, ptrdiff_t temperature_stride, void *dx,
+                            ptrdiff_t dx_row, ptrdiff_t dx_step, size_t rows, size_t n)
+{
+    if (t->size == sizeof(float))
+        return function == SOFTMAX
+                   ? psm_softmax_backward_general_f32(
+                         (const float *)y, y_row, y_step, (const float *)dy, dy_row, dy_step,
+                         (const float *)temperatures, temperature_stride, (float *)dx, dx_row,
+                         dx_step, rows, n)
+                   : psm_log_softmax_backward_general_f32(
+                         (const float *)y, y_row, y_step, (const float *)dy, dy_row, dy_step,
+                         (const float *)temperatures, temperature_stride, (float *)dx, dx_row,
+                         dx_step, rows, n);
+    return function == SOFTMAX
+               ? psm_softmax_backward_general_f64(
+                     (const double *)y, y_row, y_step, (const double *)dy, dy_row, dy_step,
+                     (const double *)temperatures, temperature_stride, (double *)dx, dx_row,
+                     dx_step, rows, n)
+               : psm_log_softmax_backward_general_f64(
+                     (const double *)y, y_row, y_step, (const double *)dy, dy_row, dy_step,
+                     (const double *)temperatures, temperature_stride, (double *)dx, dx_row,
+                     dx_step, rows, n);
+}
+
 static const char *const function_names_b[2] = {"softmax_backward", "log_softmax_backward"};
 
 static int counts(int function, double y)
@@ -608,6 +634,90 @@ static void test_bad_arguments(void)
     }
 }
 
+/* One temperature per row: each row as the strided call with its own T, bit
+ * for bit; rows at T = 0 and inf +0; stride 0 the one-temperature call; a bad
+ * temperature in any row, a NULL or overlapping temperature array refused
+ * with nothing written. */
+static void test_general(void)
+{
+    enum { ROWS = 5, N = 1300 };
+    psm_rng rng = psm_rng_seed(9);
+    size_t d, r, i;
+    int function;
+    for (d = 0; d < 2; d++) {
+        const dtype *t = &dtypes[d];
+        size_t e = t->size;
+        for (function = SOFTMAX; function <= LOG_SOFTMAX; function++) {
+            const char *name = function_names_b[function];
+            const double values[ROWS] = {0.7, 0.0, 3.0, INFINITY, 1e-3};
+            char *x = sentinel_buffer(t, ROWS * N), *y = sentinel_buffer(t, ROWS * N);
+            char *dy = sentinel_buffer(t, ROWS * N), *dx = sentinel_buffer(t, ROWS * N);
+            char *row = sentinel_buffer(t, N), *temperatures = sentinel_buffer(t, 2 * ROWS);
+            char *scratch = sentinel_buffer(t, ROWS * N + 8);
+            for (i = 0; i < ROWS * N; i++) {
+                set(t, x, i, i % 89 == 5 ? -INFINITY : psm_rng_normalish(&rng) * 3.0);
+                set(t, dy, i, i % 61 == 7 ? NAN : psm_rng_normalish(&rng));
+            }
+            for (r = 0; r < ROWS; r++) /* every other element: stride 2 */
+                set(t, temperatures, 2 * r, values[r]);
+            t->normalize[function](x, y, ROWS, N, 1.0);
+            CHECK(backward_general(t, function, y, N, 1, dy, N, 1, temperatures, 2, dx, N, 1,
+                                   ROWS, N) == PSM_OK,
+                  "%s_general_%s failed", name, t->name);
+            for (r = 0; r < ROWS; r++) {
+                CHECK(backward_strided(t, function, y + r * N * e, N, 1, dy + r * N * e, N, 1,
+                                       row, N, 1, 1, N, values[r]) == PSM_OK,
+                      "failed");
+                CHECK(memcmp(row, dx + r * N * e, N * e) == 0,
+                      "%s_general_%s: row %lu (T=%g) differs from the strided call", name,
+                      t->name, (unsigned long)r, values[r]);
+                if (values[r] == 0.0 || values[r] == INFINITY)
+                    for (i = 0; i < N; i++)
+                        CHECK(is_positive_zero(t, get(t, dx, r * N + i)),
+                              "%s_general_%s: T=%g row not +0", name, t->name, values[r]);
+            }
+            /* stride 0: one temperature for every row */
+            CHECK(backward_general(t, function, y, N, 1, dy, N, 1, temperatures, 0, dx, N, 1,
+                                   ROWS, N) == PSM_OK,
+                  "failed");
+            CHECK(backward(t, function, y, dy, scratch, ROWS, N, values[0]) == PSM_OK, "failed");
+            CHECK(memcmp(scratch, dx, ROWS * N * e) == 0, "%s_general_%s: stride 0 differs",
+                  name, t->name);
+            /* refused, nothing written */
+            for (i = 0; i < ROWS * N + 8; i++)
+                set(t, scratch, i, -12345.6875);
+            set(t, temperatures, 2 * 3, -1.0);
+            CHECK(backward_general(t, function, y, N, 1, dy, N, 1, temperatures, 2, scratch, N,
+                                   1, ROWS, N) == PSM_E_TEMPERATURE &&
+                      unchanged(t, scratch, ROWS * N + 8),
+                  "%s_general_%s: a negative T in row 3 not refused", name, t->name);
+            set(t, temperatures, 2 * 3, NAN);
+            CHECK(backward_general(t, function, y, N, 1, dy, N, 1, temperatures, 2, scratch, N,
+                                   1, ROWS, N) == PSM_E_TEMPERATURE &&
+                      unchanged(t, scratch, ROWS * N + 8),
+                  "%s_general_%s: a NaN T in row 3 not refused", name, t->name);
+            CHECK(backward_general(t, function, y, N, 1, dy, N, 1, NULL, 1, scratch, N, 1, ROWS,
+                                   N) == PSM_E_NULL_POINTER &&
+                      unchanged(t, scratch, ROWS * N + 8),
+                  "%s_general_%s: NULL temperatures not refused", name, t->name);
+            CHECK(backward_general(t, function, y, N, 1, dy, N, 1, scratch + e, 1, scratch, N, 1,
+                                   ROWS, N) == PSM_E_OVERLAP &&
+                      unchanged(t, scratch, ROWS * N + 8),
+                  "%s_general_%s: temperatures inside dx not refused", name, t->name);
+            CHECK(backward_general(t, function, NULL, N, 1, NULL, N, 1, NULL, 1, NULL, N, 1, 0,
+                                   N) == PSM_OK,
+                  "%s_general_%s: no rows", name, t->name);
+            free(x);
+            free(y);
+            free(dy);
+            free(dx);
+            free(row);
+            free(temperatures);
+            free(scratch);
+        }
+    }
+}
+
 /* The caller's floating-point flags are left as they were. */
 static void test_flags_untouched(void)
 {
@@ -632,6 +742,7 @@ int main(void)
     test_plain_rows();
     test_layouts();
     test_bad_arguments();
+    test_general();
     test_flags_untouched();
     for (d = 0; d < 2; d++)
         for (function = SOFTMAX; function <= LOG_SOFTMAX; function++)

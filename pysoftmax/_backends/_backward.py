@@ -48,27 +48,41 @@ def _run_c(
     dy: np.ndarray,
     dx: np.ndarray,
     threads: int,
-    temperature: float,
+    temperature: float | np.ndarray,
 ) -> None:
-    """Call ``psm_<function>_backward_strided_<f32|f64>`` on ``rows x n`` matrices.
+    """Call ``psm_<function>_backward_<strided|general>_<f32|f64>`` on ``rows x n`` matrices.
 
-    Large matrices are cut into blocks of rows, one call each, exactly as
-    :func:`pysoftmax._backends.c._run` cuts the forward call (the blocks
-    depend on the shape alone, so the bits do not depend on ``threads``).
+    ``temperature`` is a float, or a vector of one per row (the general
+    entry point).  Large matrices are cut into blocks of rows, one call each,
+    exactly as :func:`pysoftmax._backends.c._run` cuts the forward call (the
+    blocks depend on the shape alone, so the bits do not depend on ``threads``).
     """
     from .. import _core  # only called where the C core loaded (c.availability)
 
     suffix = "f32" if y.dtype == np.float32 else "f64"
-    kernel = getattr(_core.lib, f"psm_{function}_backward_strided_{suffix}")
-    pointers = [c._pointer(a) for a in (y, dy, dx)]
-    strides = [element_strides(a) for a in (y, dy, dx)]
+    per_row = isinstance(temperature, np.ndarray)
+    kind = "general" if per_row else "strided"
+    kernel = getattr(_core.lib, f"psm_{function}_backward_{kind}_{suffix}")
+    keep_alive = [y, dy, dx]
+    pointers = [c._pointer(a) for a in keep_alive]
+    strides = [element_strides(a) for a in keep_alive]
+    if per_row:
+        vector = np.asarray(temperature, dtype=y.dtype).reshape(-1)
+        keep_alive.append(vector)
+        temperatures = c._pointer(vector)
+        temperature_stride = 0 if vector.size == 1 else vector.strides[0] // vector.itemsize
     rows, n = y.shape
 
     def call(start: int, count: int) -> None:
         arguments: list[Any] = []
-        for pointer, (row_stride, stride) in zip(pointers, strides, strict=True):
+        for k, (pointer, (row_stride, stride)) in enumerate(zip(pointers, strides, strict=True)):
+            if k == 2 and per_row:  # the temperatures come before dx
+                arguments += [temperatures + start * temperature_stride, temperature_stride]
             arguments += [pointer + start * row_stride, row_stride, stride]
-        c.check_status(kernel(*arguments, count, n, temperature))
+        arguments += [count, n]
+        if not per_row:
+            arguments.append(temperature)
+        c.check_status(kernel(*arguments))
 
     work = rows * n * c.ENTRY_COST[y.dtype]
     if rows < 2 or work < c.MIN_THREADED_WORK:
@@ -77,7 +91,7 @@ def _run_c(
     per_block = c.rows_per_block(rows, n, strides[0][0] == 1 and strides[0][1] != 1)
 
     # The closure holds the arrays: a helper may still run after the caller left.
-    def block(index: int, arrays: tuple[np.ndarray, ...] = (y, dy, dx)) -> None:
+    def block(index: int, arrays: list[np.ndarray] = keep_alive) -> None:
         start = index * per_block
         call(start, min(per_block, rows - start))
 
@@ -89,19 +103,22 @@ def c_vjp(
     y: np.ndarray,
     dy: np.ndarray,
     axes: tuple[int, ...],
-    temperature: float,
+    temperature: float | np.ndarray,
     threads: int = 1,
 ) -> np.ndarray:
     """Return the gradient for softmax or log_softmax of numpy arrays, by the C core.
 
     ``y`` is float32 or float64; ``dy`` has its shape (any layout: broadcast
-    views with stride 0 are read in place) and is converted to its dtype.
-    ``function`` is ``"softmax"`` or ``"log_softmax"``.
+    views with stride 0 are read in place) and is converted to its dtype;
+    ``temperature`` a float, or one per row (``y``'s shape, size 1 along
+    ``axes``).  ``function`` is ``"softmax"`` or ``"log_softmax"``.
     """
     if dy.dtype != y.dtype:
         dy = dy.astype(y.dtype)
     y_rows, moved_shape = as_rows(y, axes, np)
     dy_rows, _ = as_rows(dy, axes, np)
+    if isinstance(temperature, np.ndarray):
+        temperature = as_rows(np.asarray(temperature, dtype=y.dtype), axes, np)[0][:, 0]
     dx = np.empty(y_rows.shape, dtype=y.dtype)
     _run_c(function, y_rows, dy_rows, dx, threads, temperature)
     result: np.ndarray = restore(dx, moved_shape, axes, np)
@@ -116,14 +133,26 @@ def _counted(function: str, y: Any) -> Any:
     return y != 0 if function == "softmax" else y != -math.inf
 
 
-def vjp(function: str, y: Any, dy: Any, axes: tuple[int, ...], temperature: float, xp: Any) -> Any:
+def _divided(dx: Any, temperature: Any, xp: Any) -> Any:
+    """Return ``dx / T``, 0 on the rows at T = 0 or inf; T a float or one per row."""
+    if isinstance(temperature, float):
+        if temperature == 0.0 or temperature == math.inf:
+            return xp.zeros_like(dx)
+        return dx if temperature == 1.0 else dx / temperature
+    limit = (temperature == 0) | xp.isinf(temperature)
+    safe = xp.where(limit, xp.ones_like(temperature), temperature)
+    return xp.where(limit, xp.zeros_like(dx), dx / safe)
+
+
+def vjp(function: str, y: Any, dy: Any, axes: tuple[int, ...], temperature: Any, xp: Any) -> Any:
     """Return the gradient for softmax or log_softmax in ``xp``'s operations.
 
     The same formulas and rule as the C kernels, written with selects
     (``where``) rather than multiplications by 0, so that it stays NaN-free
-    and, where ``xp``'s operations are, differentiable.
+    and, where ``xp``'s operations are, differentiable.  ``temperature`` is a
+    float or an array of one per row (``y``'s shape, size 1 along ``axes``).
     """
-    if temperature == 0.0 or temperature == math.inf:
+    if isinstance(temperature, float) and temperature in (0.0, math.inf):
         return xp.zeros_like(y)
     counted = _counted(function, y)
     g = xp.where(counted, dy, xp.zeros_like(dy))
@@ -133,10 +162,10 @@ def vjp(function: str, y: Any, dy: Any, axes: tuple[int, ...], temperature: floa
     else:
         total = xp.sum(g, axis=axes, keepdims=True)
         dx = xp.where(counted, g - xp.exp(y) * total, xp.zeros_like(y))
-    return dx if temperature == 1.0 else dx / temperature
+    return _divided(dx, temperature, xp)
 
 
-def jvp(function: str, y: Any, t: Any, axes: tuple[int, ...], temperature: float, xp: Any) -> Any:
+def jvp(function: str, y: Any, t: Any, axes: tuple[int, ...], temperature: Any, xp: Any) -> Any:
     """Return the tangent of softmax or log_softmax for the input tangent ``t``.
 
     Linear in ``t`` and written with selects, so that transposing it (reverse
@@ -146,13 +175,13 @@ def jvp(function: str, y: Any, t: Any, axes: tuple[int, ...], temperature: float
     """
     if function == "softmax":
         return vjp(function, y, t, axes, temperature, xp)
-    if temperature == 0.0 or temperature == math.inf:
+    if isinstance(temperature, float) and temperature in (0.0, math.inf):
         return xp.zeros_like(y)
     counted = _counted(function, y)
     t_counted = xp.where(counted, t, xp.zeros_like(t))
     inner = xp.sum(xp.exp(y) * t_counted, axis=axes, keepdims=True)
     dz = xp.where(counted, t_counted - inner, xp.zeros_like(y))
-    return dz if temperature == 1.0 else dz / temperature
+    return _divided(dz, temperature, xp)
 
 
 def logsumexp_counted(probabilities: Any, value: Any) -> Any:

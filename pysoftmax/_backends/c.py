@@ -35,7 +35,14 @@ except ImportError as error:  # the extension was not built
 NAME = "c"
 DESCRIPTION = "numpy arrays on the CPU, through the C core (cffi)"
 
-_C_TYPES = {np.dtype(np.float32): "float *", np.dtype(np.float64): "double *"}
+_C_TYPES = {
+    np.dtype(np.float32): "float *",
+    np.dtype(np.float64): "double *",
+    np.dtype(np.bool_): "unsigned char *",  # masks: numpy's bool is one byte, 0 or 1
+}
+# Masks and per-row temperatures go to the C core's general entry points.
+# out=: the result is written into the caller's array where its rows x n view is a view.
+FEATURES = frozenset({"where", "temperature_array", "out", "weights"})
 
 # What one entry costs the kernels, relative to float32 (measured: float64's double-double
 # arithmetic takes about four times as long).  A call's work is its entries times this cost.
@@ -100,65 +107,130 @@ def rows_per_block(rows: int, n: int, side_by_side: bool = False) -> int:
 
 
 def _run(
-    function: str, matrix: np.ndarray, result: np.ndarray, threads: int, *temperature: float
+    function: str,
+    matrix: np.ndarray,
+    result: np.ndarray,
+    threads: int,
+    temperature: float | np.ndarray | None = None,
+    where: np.ndarray | None = None,
 ) -> None:
-    """Call ``psm_<function>_strided_<f32|f64>`` on a matrix and its output buffer.
+    """Compute ``function`` of a ``rows x n`` matrix into its output buffer.
 
+    ``temperature`` is None (logsumexp), a float, or one per row (a vector);
+    ``where`` None or a ``rows x n`` boolean mask.  Without either, the call
+    is ``psm_<function>_strided_<f32|f64>``, else ``psm_<function>_general_*``.
     Large matrices are cut into blocks of rows (:func:`rows_per_block`), one
     call each, on up to ``threads`` threads (fewer where the matrix is not
-    large enough to give each ``WORK_PER_THREAD``).  The caller keeps both
-    arrays alive during the call; the C core checks every size, stride and
+    large enough to give each ``WORK_PER_THREAD``).  The caller keeps every
+    array alive during the call; the C core checks every size, stride and
     overlap again.
     """
+    lib = _core.lib
     suffix = "f32" if matrix.dtype == np.float32 else "f64"
-    kernel = getattr(_core.lib, f"psm_{function}_strided_{suffix}")
     source, (source_row_stride, source_stride) = _pointer(matrix), element_strides(matrix)
     target, (target_row_stride, *target_stride) = _pointer(result), element_strides(result)
     rows, n = matrix.shape
+    keep_alive: list[np.ndarray] = [matrix, result]
+    general = where is not None or isinstance(temperature, np.ndarray)
+    strided_kernel = getattr(lib, f"psm_{function}_strided_{suffix}")
+    if general:
+        kernel = getattr(lib, f"psm_{function}_general_{suffix}")
+        mask, (mask_row_stride, mask_stride) = _core.ffi.NULL, (0, 0)
+        if where is not None:
+            mask, (mask_row_stride, mask_stride) = _pointer(where), list(where.strides)
+            keep_alive.append(where)
+        temperatures, temperature_stride = _core.ffi.NULL, 0
+        if temperature is not None:
+            vector = np.asarray(temperature, dtype=matrix.dtype).reshape(-1)
+            keep_alive.append(vector)
+            temperatures = _pointer(vector)
+            temperature_stride = 0 if vector.size == 1 else vector.strides[0] // vector.itemsize
+
+    def call(start: int, count: int) -> int:
+        source_block = source + start * source_row_stride
+        target_block = target + start * target_row_stride
+        if not general:
+            extra = () if temperature is None else (temperature,)
+            return int(
+                strided_kernel(
+                    source_block,
+                    source_row_stride,
+                    source_stride,
+                    target_block,
+                    target_row_stride,
+                    *target_stride,
+                    count,
+                    n,
+                    *extra,
+                )
+            )
+        mask_block = mask if where is None else mask + start * mask_row_stride
+        arguments: list[Any] = [source_block, source_row_stride, source_stride]
+        arguments += [mask_block, mask_row_stride, mask_stride]
+        if temperature is not None:
+            arguments += [temperatures + start * temperature_stride, temperature_stride]
+        arguments += [target_block, target_row_stride, *target_stride, count, n]
+        return int(kernel(*arguments))
+
     work = rows * n * ENTRY_COST[matrix.dtype]
     if rows < 2 or work < MIN_THREADED_WORK:
-        check_status(
-            kernel(
-                source,
-                source_row_stride,
-                source_stride,
-                target,
-                target_row_stride,
-                *target_stride,
-                rows,
-                n,
-                *temperature,
-            )
-        )
+        check_status(call(0, rows))
         return
     per_block = rows_per_block(rows, n, source_row_stride == 1 and source_stride != 1)
 
     # The pointers do not own the memory: the closure holds the arrays, for a helper may
     # still be writing after the caller left (interrupted while it waited).
-    def block(index: int, arrays: tuple[np.ndarray, ...] = (matrix, result)) -> None:
+    def block(index: int, arrays: list[np.ndarray] = keep_alive) -> None:
         start = index * per_block
-        check_status(
-            kernel(
-                source + start * source_row_stride,
-                source_row_stride,
-                source_stride,
-                target + start * target_row_stride,
-                target_row_stride,
-                *target_stride,
-                min(per_block, rows - start),
-                n,
-                *temperature,
-            )
-        )
+        check_status(call(start, min(per_block, rows - start)))
 
     threads = min(threads, work // WORK_PER_THREAD)
     run_blocks(block, math.ceil(rows / per_block), threads)
 
 
+def _side_inputs(request: Request) -> tuple[Any, np.ndarray | None]:
+    """Return the request's temperature (a float, or a vector with one per row) and mask.
+
+    Both in the row order of ``as_rows(request.x, request.axes)``.
+    """
+    temperature = request.temperature
+    if request.per_row_temperature:
+        temperature = as_rows(np.asarray(temperature), request.axes, np)[0][:, 0]
+    where = None
+    if request.where is not None:
+        where = as_rows(np.asarray(request.where, dtype=np.bool_), request.axes, np)[0]
+    return temperature, where
+
+
+def _output(request: Request, matrix: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Return the buffer the C core writes: a view of ``request.out`` where there is one.
+
+    ``request.out`` has the computed dtype and the result's full shape (see
+    :class:`~pysoftmax._request.Request`).  Its ``rows x n`` view (``rows x 1``
+    for logsumexp) is used when it is a view, and either shares no memory
+    with the input or is the input itself (in place); otherwise a new array.
+    """
+    out = request.out
+    if out is not None:
+        view = as_rows(out, request.axes, np)[0]
+        if view.shape[1] == 1 and len(shape) == 1:
+            view = view[:, 0]
+        if np.shares_memory(view, out) and view.shape == shape:
+            in_place = (
+                view.__array_interface__["data"][0] == matrix.__array_interface__["data"][0]
+                and view.strides == matrix.strides
+            )
+            if in_place or not np.shares_memory(view, matrix):
+                chosen: np.ndarray = view
+                return chosen
+    return np.empty(shape, dtype=matrix.dtype)
+
+
 def _normalize(request: Request, function: str) -> np.ndarray:
     matrix, moved_shape = as_rows(request.x, request.axes, np)
-    result = np.empty_like(matrix)
-    _run(function, matrix, result, request.threads, request.temperature)
+    result = _output(request, matrix, matrix.shape)
+    temperature, where = _side_inputs(request)
+    _run(function, matrix, result, request.threads, temperature, where)
     restored: np.ndarray = restore(result, moved_shape, request.axes, np)
     return restored
 
@@ -173,11 +245,47 @@ def log_softmax(request: Request) -> np.ndarray:
     return _normalize(request, "log_softmax")
 
 
-def logsumexp(request: Request) -> np.ndarray:
-    """Logsumexp of ``request.x`` over ``request.axes``, keeping them with size 1."""
+def _weighted_logsumexp(request: Request) -> tuple[np.ndarray, np.ndarray]:
+    """``(log|sum(b * exp(x))|, sign)`` over the reduced axes (kept, size 1), by the C core."""
     matrix, moved_shape = as_rows(request.x, request.axes, np)
-    result = np.empty(matrix.shape[0], dtype=matrix.dtype)
-    _run("logsumexp", matrix, result, request.threads)
+    weights = as_rows(np.asarray(request.weights, dtype=matrix.dtype), request.axes, np)[0]
+    values = np.empty(matrix.shape[0], dtype=matrix.dtype)
+    signs = np.empty(matrix.shape[0], dtype=matrix.dtype)
+    suffix = "f32" if matrix.dtype == np.float32 else "f64"
+    (x_row, x_entry), (b_row, b_entry) = element_strides(matrix), element_strides(weights)
+    check_status(
+        getattr(_core.lib, f"psm_logsumexp_weighted_{suffix}")(
+            _pointer(matrix),
+            x_row,
+            x_entry,
+            _pointer(weights),
+            b_row,
+            b_entry,
+            _pointer(values),
+            1,
+            _pointer(signs),
+            1,
+            matrix.shape[0],
+            matrix.shape[1],
+        )
+    )
+    shape = logsumexp_shape(moved_shape, request.axes)
+    return (
+        restore(values, shape, request.axes, np),
+        restore(signs, shape, request.axes, np),
+    )
+
+
+def logsumexp(request: Request) -> Any:
+    """Logsumexp of ``request.x`` over ``request.axes``, keeping them with size 1.
+
+    With ``request.weights``: ``(log|sum(b * exp(x))|, sign)``.
+    """
+    if request.weights is not None:
+        return _weighted_logsumexp(request)
+    matrix, moved_shape = as_rows(request.x, request.axes, np)
+    result = _output(request, matrix, (matrix.shape[0],))
+    _run("logsumexp", matrix, result, request.threads, None, _side_inputs(request)[1])
     restored: np.ndarray = restore(
         result, logsumexp_shape(moved_shape, request.axes), request.axes, np
     )

@@ -30,6 +30,8 @@ from .._request import Request
 from . import _backward
 
 NAME = "jax"
+# One temperature per row goes to the callback as a second operand.
+FEATURES = frozenset({"temperature_array"})
 DESCRIPTION = (
     "JAX arrays on the CPU: the C core via jax.pure_callback, custom JVP (jit, grad, vmap)"
 )
@@ -59,29 +61,38 @@ def refuses(x: Any) -> str | None:
     return None
 
 
-def _host_function(function: str, axes: tuple[int, ...], temperature: float, ndim: int) -> Any:
-    """Return the host callback: the C core on a numpy array, batch axes (from vmap) leading."""
+def _host_function(function: str, axes: tuple[int, ...], temperature: Any, ndim: int) -> Any:
+    """Return the host callback: the C core on a numpy array, batch axes (from vmap) leading.
+
+    ``temperature`` is a float, or None when the temperatures come as the
+    callback's second operand (one per row).
+    """
     from . import c
 
-    def call(x: np.ndarray) -> np.ndarray:
+    def call(x: np.ndarray, *temperatures: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
         batched = tuple(a + x.ndim - ndim for a in axes)
-        request = Request(x=x, xp=None, axes=batched, temperature=temperature)
+        value = np.asarray(temperatures[0]) if temperatures else temperature
+        request = Request(x=x, xp=None, axes=batched, temperature=value)
         return np.asarray(getattr(c, function)(request))
 
     return call
 
 
-def _callback(function: str, x: Any, axes: tuple[int, ...], temperature: float) -> Any:
+def _callback(function: str, x: Any, axes: tuple[int, ...], temperature: Any) -> Any:
     import jax
 
     shape = tuple(1 if a in axes else d for a, d in enumerate(x.shape))
     out = jax.ShapeDtypeStruct(shape if function == "logsumexp" else x.shape, x.dtype)  # type: ignore[no-untyped-call]
-    host = _host_function(function, axes, temperature, x.ndim)
-    return jax.pure_callback(host, out, x, vmap_method="expand_dims")
+    if isinstance(temperature, float):
+        host = _host_function(function, axes, temperature, x.ndim)
+        return jax.pure_callback(host, out, x, vmap_method="expand_dims")
+    host = _host_function(function, axes, None, x.ndim)
+    return jax.pure_callback(host, out, x, temperature, vmap_method="expand_dims")
 
 
-def _differentiable(function: str, axes: tuple[int, ...], temperature: float) -> Callable[..., Any]:
+def _differentiable(function: str, axes: tuple[int, ...], temperature: Any) -> Callable[..., Any]:
+    """Return ``x -> function(x)`` with its JVP; ``temperature`` a float or one per row."""
     import jax
     import jax.numpy as jnp
 

@@ -33,6 +33,7 @@ fn the_status_codes_are_the_headers() {
         ("PSM_E_SIZE_OVERFLOW", ffi::PSM_E_SIZE_OVERFLOW),
         ("PSM_E_OVERLAP", ffi::PSM_E_OVERLAP),
         ("PSM_E_STRIDE", ffi::PSM_E_STRIDE),
+        ("PSM_E_NO_DISTRIBUTION", ffi::PSM_E_NO_DISTRIBUTION),
     ];
     let theirs: Vec<(&str, i32)> = header::STATUS_CODES.to_vec();
     assert_eq!(theirs, ours, "ffi's PSM_* constants differ from enum psm_status");
@@ -46,6 +47,7 @@ fn each_error_is_its_status_with_the_librarys_message() {
         Error::SizeOverflow,
         Error::Overlap,
         Error::Stride,
+        Error::NoDistribution,
     ];
     for (error, (name, code)) in errors.iter().zip(&header::STATUS_CODES[1..]) {
         assert_eq!(error.status(), Some(*code), "{name}");
