@@ -276,6 +276,105 @@ int psm_sample_strided_f64(const double *x, ptrdiff_t x_row_stride, ptrdiff_t x_
  * of the generator (and their tests). */
 PSM_API
 double psm_sample_noise(uint64_t seed, uint64_t row, uint64_t column);
+/* ---- Backward functions (vector-Jacobian products) ------------------------
+ * Given y, the output of the forward function on x with temperature T, and
+ * dy, the gradient of a loss with respect to y, write dx, its gradient with
+ * respect to x (what an autograd backward pass needs; y and dy have the
+ * layout of x, one row per reduced row):
+ *   softmax:      dx = y * (dy - sum(dy * y)) / T
+ *   log_softmax:  dx = (dy - exp(y) * sum(dy)) / T
+ * Finite gradients: the entries where y == 0 (softmax; -inf entries and
+ * underflowed probabilities) or y == -inf (log_softmax) get dx = +0
+ * exactly and are left out of the sums, so that a NaN or an infinity of dy
+ * there never reaches the row (nothing is multiplied by 0).  Elsewhere NaN
+ * and infinities propagate as IEEE arithmetic on the formulas does (a NaN
+ * row of a forward pass gives a NaN row).  T == 0 and T == +inf give
+ * dx = +0 everywhere: the limits are locally constant in x.  T < 0 or NaN
+ * is PSM_E_TEMPERATURE.
+ * Accuracy: float32 is computed in double, float64 in double-double (the
+ * sums compensated), rounded once: dx is within 1 ULP of the exact value of
+ * the formula for the given y, dy and T unless dy - sum(dy * y)
+ * (dy - exp(y) * sum(dy)) cancels digits; a cancellation by c costs at
+ * most about c * 2^-24 ULP in float32, c * 2^-45 in float64 softmax and
+ * c / 4 in float64 log_softmax (its exp(y) is good to 2^-55).
+ * In place: dx may equal dy, or y (same strides); any other overlap of dx
+ * with y or dy is PSM_E_OVERLAP.  y and dy may overlap each other.
+ * Statuses, in the order checked: PSM_E_SIZE_OVERFLOW, PSM_E_NULL_POINTER,
+ * (strided, general: PSM_E_STRIDE,) PSM_E_OVERLAP, PSM_E_TEMPERATURE; nothing
+ * is written on error.  The strided variants follow the conventions of the
+ * forward ones (strides in elements, any sign, 0 allowed for y and dy). */
+PSM_API
+int psm_softmax_backward_f32(const float *y, const float *dy, float *dx, size_t rows, size_t n,
+                             float temperature);
+PSM_API
+int psm_softmax_backward_f64(const double *y, const double *dy, double *dx, size_t rows,
+                             size_t n, double temperature);
+PSM_API
+int psm_log_softmax_backward_f32(const float *y, const float *dy, float *dx, size_t rows,
+                                 size_t n, float temperature);
+PSM_API
+int psm_log_softmax_backward_f64(const double *y, const double *dy, double *dx, size_t rows,
+                                 size_t n, double temperature);
+PSM_API
+int psm_softmax_backward_strided_f32(const float *y, ptrdiff_t y_row_stride, ptrdiff_t y_stride,
+                                     const float *dy, ptrdiff_t dy_row_stride,
+                                     ptrdiff_t dy_stride, float *dx, ptrdiff_t dx_row_stride,
+                                     ptrdiff_t dx_stride, size_t rows, size_t n,
+                                     float temperature);
+PSM_API
+int psm_softmax_backward_strided_f64(const double *y, ptrdiff_t y_row_stride, ptrdiff_t y_stride,
+                                     const double *dy, ptrdiff_t dy_row_stride,
+                                     ptrdiff_t dy_stride, double *dx, ptrdiff_t dx_row_stride,
+                                     ptrdiff_t dx_stride, size_t rows, size_t n,
+                                     double temperature);
+PSM_API
+int psm_log_softmax_backward_strided_f32(const float *y, ptrdiff_t y_row_stride,
+                                         ptrdiff_t y_stride, const float *dy,
+                                         ptrdiff_t dy_row_stride, ptrdiff_t dy_stride, float *dx,
+                                         ptrdiff_t dx_row_stride, ptrdiff_t dx_stride,
+                                         size_t rows, size_t n, float temperature);
+PSM_API
+int psm_log_softmax_backward_strided_f64(const double *y, ptrdiff_t y_row_stride,
+                                         ptrdiff_t y_stride, const double *dy,
+                                         ptrdiff_t dy_row_stride, ptrdiff_t dy_stride,
+                                         double *dx, ptrdiff_t dx_row_stride,
+                                         ptrdiff_t dx_stride, size_t rows, size_t n,
+                                         double temperature);
+
+/* One temperature per row, as the general forward functions take them:
+ * row r's is temperatures[r * temperature_stride] (stride 0: one for every
+ * row), each >= 0 (+inf allowed) else PSM_E_TEMPERATURE before anything is
+ * written; the temperatures must not overlap dx (PSM_E_OVERLAP); a row at
+ * T == 0 or +inf gets +0.  The forward functions' masks need nothing here:
+ * their masked entries have y == 0 (log_softmax -inf), which the rule above
+ * leaves out, and a row with nothing included gets +0. */
+PSM_API
+int psm_softmax_backward_general_f32(const float *y, ptrdiff_t y_row_stride, ptrdiff_t y_stride,
+                                     const float *dy, ptrdiff_t dy_row_stride, ptrdiff_t dy_stride,
+                                     const float *temperatures, ptrdiff_t temperature_stride,
+                                     float *dx, ptrdiff_t dx_row_stride, ptrdiff_t dx_stride,
+                                     size_t rows, size_t n);
+PSM_API
+int psm_softmax_backward_general_f64(const double *y, ptrdiff_t y_row_stride, ptrdiff_t y_stride,
+                                     const double *dy, ptrdiff_t dy_row_stride,
+                                     ptrdiff_t dy_stride, const double *temperatures,
+                                     ptrdiff_t temperature_stride, double *dx,
+                                     ptrdiff_t dx_row_stride, ptrdiff_t dx_stride, size_t rows,
+                                     size_t n);
+PSM_API
+int psm_log_softmax_backward_general_f32(const float *y, ptrdiff_t y_row_stride,
+                                         ptrdiff_t y_stride, const float *dy,
+                                         ptrdiff_t dy_row_stride, ptrdiff_t dy_stride,
+                                         const float *temperatures, ptrdiff_t temperature_stride,
+                                         float *dx, ptrdiff_t dx_row_stride, ptrdiff_t dx_stride,
+                                         size_t rows, size_t n);
+PSM_API
+int psm_log_softmax_backward_general_f64(const double *y, ptrdiff_t y_row_stride,
+                                         ptrdiff_t y_stride, const double *dy,
+                                         ptrdiff_t dy_row_stride, ptrdiff_t dy_stride,
+                                         const double *temperatures, ptrdiff_t temperature_stride,
+                                         double *dx, ptrdiff_t dx_row_stride, ptrdiff_t dx_stride,
+                                         size_t rows, size_t n);
 
 /* A static, human-readable message for a status; "unknown status" for any
  * value that is not a PSM status.  Never NULL. */
