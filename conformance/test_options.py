@@ -172,7 +172,8 @@ def test_weighted_logsumexp_and_its_sign(tested, data, dtype):
     if cancellation > 2.0**30:
         return  # beyond the promise (about 2^40 of cancellation): only the sign is checked
     rounded = reference.round_to_dtype(magnitude, dtype)
-    scale = max(abs(rounded), float(np.max(x)) if x.size else 0.0, 1e-300)
+    # the logsumexp bound: 2 ULP of the larger of |max x| and |log S - max x|
+    scale = max(abs(rounded), abs(float(np.max(x))), abs(rounded - float(np.max(x))), 1e-300)
     assert abs(value - rounded) <= BOUND_ULP * reference.ulp(scale, dtype), (value, rounded)
 
 

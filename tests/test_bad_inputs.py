@@ -457,7 +457,7 @@ def c_several_errors() -> list[Status]:
 def c_unknown_status() -> list[Status]:
     ffi, lib = _ffi(), _lib()
     return [
-        ffi.string(lib.psm_strerror(v)).decode() for v in (1, -6, 7, 12345, -(2**31), 2**31 - 1)
+        ffi.string(lib.psm_strerror(v)).decode() for v in (1, -7, 7, 12345, -(2**31), 2**31 - 1)
     ]
 
 

@@ -28,6 +28,7 @@
  *   all entries -inf      -> all NaN;                        logsumexp -inf
  *   some entries -inf     -> 0 there (log: -inf);            finite
  *   n == 0                -> nothing written;                logsumexp -inf
+ * (The sampler, psm_sample_*, has rules of its own: see its section.)
  * Temperature T: the exact softmax of x / T.  T == 0 is the limit (one-hot
  * spread evenly over the maximal entries), T == +inf the uniform
  * distribution over the entries that are not -inf.  T < 0 or NaN is
@@ -76,7 +77,8 @@ enum psm_status {
     PSM_E_TEMPERATURE = -2,     /* temperature is negative or NaN */
     PSM_E_SIZE_OVERFLOW = -3,   /* rows * n * sizeof(element) exceeds PTRDIFF_MAX */
     PSM_E_OVERLAP = -4,         /* x and y overlap without being equal */
-    PSM_E_STRIDE = -5           /* output strides make two outputs share an element */
+    PSM_E_STRIDE = -5,          /* output strides make two outputs share an element */
+    PSM_E_NO_DISTRIBUTION = -6  /* sampling: a row holds NaN, is empty or is all -inf */
 };
 
 /* Softmax of each row of x divided by `temperature` (1 for the plain softmax).
@@ -223,6 +225,157 @@ int psm_logsumexp_weighted_f64(const double *x, ptrdiff_t x_row_stride, ptrdiff_
                                const double *b, ptrdiff_t b_row_stride, ptrdiff_t b_stride,
                                double *out, ptrdiff_t out_stride, double *sign,
                                ptrdiff_t sign_stride, size_t rows, size_t n);
+
+/* ---- Sampling ----
+ * Draw one index per row from softmax(x / temperature), as an LLM decoder
+ * does, by the Gumbel-max trick: the index of the largest
+ *   key[i] = (x[i] - max) / T + g(seed, row, i)
+ * (for T > 1 computed as (x[i]/2 - max/2) / (T/2), which cannot overflow),
+ * with g Gumbel noise that depends only on (seed, row, column): Philox4x32-10
+ * of the position under the seed, then -log(-log(u)) by a logarithm made of
+ * IEEE operations only, so that any implementation gets the same bits
+ * (docs/sampling.md gives every step).  No normalization pass is made.
+ *   T == 0           the first maximal index (greedy decoding), no noise
+ *   T == +inf        uniform over the entries that are not -inf
+ *   k entries +inf   uniform over them (for T == 0: the first of them)
+ * Ties between keys go to the lower index.  A row that holds a NaN, that has
+ * no entry above -inf, or that is empty (n == 0 with rows > 0) has no
+ * distribution to draw from: PSM_E_NO_DISTRIBUTION, and nothing is written.
+ * @param x            rows * n logits (row-major), read only
+ * @param rows, n      as for psm_softmax_f32
+ * @param temperature  T >= 0, +inf allowed (PSM_E_TEMPERATURE otherwise)
+ * @param seed         any 64-bit value; the same seed gives the same draws
+ * @param indices      `rows` outputs: the index in [0, n) drawn in each row;
+ *                     must not overlap x
+ * @return PSM_OK or a PSM_E_* status (nothing written on error), checked in
+ *         the order SIZE_OVERFLOW, NULL_POINTER, OVERLAP, TEMPERATURE,
+ *         NO_DISTRIBUTION */
+PSM_API
+int psm_sample_f32(const float *x, size_t rows, size_t n, float temperature, uint64_t seed,
+                   int64_t *indices);
+PSM_API
+int psm_sample_f64(const double *x, size_t rows, size_t n, double temperature, uint64_t seed,
+                   int64_t *indices);
+
+/* The same on strided rows (entry i of row r at x[r * x_row_stride +
+ * i * x_stride], strides in elements, any sign, 0 allowed), with the rows
+ * numbered from `first_row`: row r of the call draws with the noise of row
+ * first_row + r (mod 2^64), so that a caller who splits the rows into
+ * blocks (threads, processes, Dask chunks) draws what one call over all of
+ * them would.  The contiguous functions are first_row = 0. */
+PSM_API
+int psm_sample_strided_f32(const float *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                           size_t rows, size_t n, float temperature, uint64_t seed,
+                           uint64_t first_row, int64_t *indices);
+PSM_API
+int psm_sample_strided_f64(const double *x, ptrdiff_t x_row_stride, ptrdiff_t x_stride,
+                           size_t rows, size_t n, double temperature, uint64_t seed,
+                           uint64_t first_row, int64_t *indices);
+
+/* The Gumbel noise g(seed, row, column) that the sampler adds: finite, in
+ * [-3.61, 36.74], the same bits on every platform.  For reimplementations
+ * of the generator (and their tests). */
+PSM_API
+double psm_sample_noise(uint64_t seed, uint64_t row, uint64_t column);
+/* ---- Backward functions (vector-Jacobian products) ------------------------
+ * Given y, the output of the forward function on x with temperature T, and
+ * dy, the gradient of a loss with respect to y, write dx, its gradient with
+ * respect to x (what an autograd backward pass needs; y and dy have the
+ * layout of x, one row per reduced row):
+ *   softmax:      dx = y * (dy - sum(dy * y)) / T
+ *   log_softmax:  dx = (dy - exp(y) * sum(dy)) / T
+ * Finite gradients: the entries where y == 0 (softmax; -inf entries and
+ * underflowed probabilities) or y == -inf (log_softmax) get dx = +0
+ * exactly and are left out of the sums, so that a NaN or an infinity of dy
+ * there never reaches the row (nothing is multiplied by 0).  Elsewhere NaN
+ * and infinities propagate as IEEE arithmetic on the formulas does (a NaN
+ * row of a forward pass gives a NaN row).  T == 0 and T == +inf give
+ * dx = +0 everywhere: the limits are locally constant in x.  T < 0 or NaN
+ * is PSM_E_TEMPERATURE.
+ * Accuracy: float32 is computed in double, float64 in double-double (the
+ * sums compensated), rounded once: dx is within 1 ULP of the exact value of
+ * the formula for the given y, dy and T unless dy - sum(dy * y)
+ * (dy - exp(y) * sum(dy)) cancels digits; a cancellation by c costs at
+ * most about c * 2^-24 ULP in float32, c * 2^-45 in float64 softmax and
+ * c / 4 in float64 log_softmax (its exp(y) is good to 2^-55).
+ * In place: dx may equal dy, or y (same strides); any other overlap of dx
+ * with y or dy is PSM_E_OVERLAP.  y and dy may overlap each other.
+ * Statuses, in the order checked: PSM_E_SIZE_OVERFLOW, PSM_E_NULL_POINTER,
+ * (strided, general: PSM_E_STRIDE,) PSM_E_OVERLAP, PSM_E_TEMPERATURE; nothing
+ * is written on error.  The strided variants follow the conventions of the
+ * forward ones (strides in elements, any sign, 0 allowed for y and dy). */
+PSM_API
+int psm_softmax_backward_f32(const float *y, const float *dy, float *dx, size_t rows, size_t n,
+                             float temperature);
+PSM_API
+int psm_softmax_backward_f64(const double *y, const double *dy, double *dx, size_t rows,
+                             size_t n, double temperature);
+PSM_API
+int psm_log_softmax_backward_f32(const float *y, const float *dy, float *dx, size_t rows,
+                                 size_t n, float temperature);
+PSM_API
+int psm_log_softmax_backward_f64(const double *y, const double *dy, double *dx, size_t rows,
+                                 size_t n, double temperature);
+PSM_API
+int psm_softmax_backward_strided_f32(const float *y, ptrdiff_t y_row_stride, ptrdiff_t y_stride,
+                                     const float *dy, ptrdiff_t dy_row_stride,
+                                     ptrdiff_t dy_stride, float *dx, ptrdiff_t dx_row_stride,
+                                     ptrdiff_t dx_stride, size_t rows, size_t n,
+                                     float temperature);
+PSM_API
+int psm_softmax_backward_strided_f64(const double *y, ptrdiff_t y_row_stride, ptrdiff_t y_stride,
+                                     const double *dy, ptrdiff_t dy_row_stride,
+                                     ptrdiff_t dy_stride, double *dx, ptrdiff_t dx_row_stride,
+                                     ptrdiff_t dx_stride, size_t rows, size_t n,
+                                     double temperature);
+PSM_API
+int psm_log_softmax_backward_strided_f32(const float *y, ptrdiff_t y_row_stride,
+                                         ptrdiff_t y_stride, const float *dy,
+                                         ptrdiff_t dy_row_stride, ptrdiff_t dy_stride, float *dx,
+                                         ptrdiff_t dx_row_stride, ptrdiff_t dx_stride,
+                                         size_t rows, size_t n, float temperature);
+PSM_API
+int psm_log_softmax_backward_strided_f64(const double *y, ptrdiff_t y_row_stride,
+                                         ptrdiff_t y_stride, const double *dy,
+                                         ptrdiff_t dy_row_stride, ptrdiff_t dy_stride,
+                                         double *dx, ptrdiff_t dx_row_stride,
+                                         ptrdiff_t dx_stride, size_t rows, size_t n,
+                                         double temperature);
+
+/* One temperature per row, as the general forward functions take them:
+ * row r's is temperatures[r * temperature_stride] (stride 0: one for every
+ * row), each >= 0 (+inf allowed) else PSM_E_TEMPERATURE before anything is
+ * written; the temperatures must not overlap dx (PSM_E_OVERLAP); a row at
+ * T == 0 or +inf gets +0.  The forward functions' masks need nothing here:
+ * their masked entries have y == 0 (log_softmax -inf), which the rule above
+ * leaves out, and a row with nothing included gets +0. */
+PSM_API
+int psm_softmax_backward_general_f32(const float *y, ptrdiff_t y_row_stride, ptrdiff_t y_stride,
+                                     const float *dy, ptrdiff_t dy_row_stride, ptrdiff_t dy_stride,
+                                     const float *temperatures, ptrdiff_t temperature_stride,
+                                     float *dx, ptrdiff_t dx_row_stride, ptrdiff_t dx_stride,
+                                     size_t rows, size_t n);
+PSM_API
+int psm_softmax_backward_general_f64(const double *y, ptrdiff_t y_row_stride, ptrdiff_t y_stride,
+                                     const double *dy, ptrdiff_t dy_row_stride,
+                                     ptrdiff_t dy_stride, const double *temperatures,
+                                     ptrdiff_t temperature_stride, double *dx,
+                                     ptrdiff_t dx_row_stride, ptrdiff_t dx_stride, size_t rows,
+                                     size_t n);
+PSM_API
+int psm_log_softmax_backward_general_f32(const float *y, ptrdiff_t y_row_stride,
+                                         ptrdiff_t y_stride, const float *dy,
+                                         ptrdiff_t dy_row_stride, ptrdiff_t dy_stride,
+                                         const float *temperatures, ptrdiff_t temperature_stride,
+                                         float *dx, ptrdiff_t dx_row_stride, ptrdiff_t dx_stride,
+                                         size_t rows, size_t n);
+PSM_API
+int psm_log_softmax_backward_general_f64(const double *y, ptrdiff_t y_row_stride,
+                                         ptrdiff_t y_stride, const double *dy,
+                                         ptrdiff_t dy_row_stride, ptrdiff_t dy_stride,
+                                         const double *temperatures, ptrdiff_t temperature_stride,
+                                         double *dx, ptrdiff_t dx_row_stride, ptrdiff_t dx_stride,
+                                         size_t rows, size_t n);
 
 /* ---- float16 and bfloat16 (added in 0.2.0) ----
  * The 16-bit formats travel as their bit patterns in uint16_t (C99 has no

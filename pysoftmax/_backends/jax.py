@@ -5,17 +5,21 @@ subnormals to zero and fuses multiplications into FMAs, which breaks the
 error-free transformations (measured: 16,000 ULP under ``jax.jit``).  So the
 values come from the C core, called back from XLA on the host, and the
 derivatives from a JVP rule written in ``jax.numpy`` (linear in the tangent,
-so reverse mode transposes it).  It works under ``jit``, ``grad`` and
-``vmap`` (the callback takes the batch as leading axes).  The callback is one
-host call per evaluation, which XLA cannot fuse with its neighbours: the cost
-of exactness, measured in the README.  Arrays on an accelerator are refused:
-a callback would copy them to the host.
+so reverse mode transposes it), with the finite-gradient rule of
+:mod:`pysoftmax._backends._backward`.  It works under ``jit``, ``grad``,
+``vmap`` and ``jvp`` and their compositions (``hessian``, ``jacfwd``; the
+callback takes vmap's batch as leading axes).  The derivatives are not the C core's backward
+kernels: a host callback has no transpose, so a rule that called one would
+need ``jax.custom_vjp``, which refuses forward mode (``jax.jvp``,
+``jacfwd``, ``hessian``).  The callback is one host call per evaluation,
+which XLA cannot fuse with its neighbours: the cost of exactness, measured
+in the README.  Arrays on an accelerator are refused: a callback would copy
+them to the host.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import math
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from .._request import Request
+from . import _backward
 
 NAME = "jax"
 # One temperature per row goes to the callback as a second operand.
@@ -100,20 +105,10 @@ def _differentiable(function: str, axes: tuple[int, ...], temperature: Any) -> C
         (x,), (dx,) = primals, tangents
         y = evaluate(x)
         if function == "logsumexp":
-            probabilities = _callback("softmax", x, axes, 1.0)
-            return y, jnp.sum(probabilities * dx, axis=axes, keepdims=True)
-        if isinstance(temperature, float):
-            if temperature == 0.0 or math.isinf(temperature):
-                return y, jnp.zeros_like(dx)  # locally constant: the limits do not move
-            dz = dx / jnp.asarray(temperature, dtype=dx.dtype)
-        else:
-            # the rows at T = 0 or inf are locally constant
-            limit = (temperature == 0.0) | jnp.isinf(temperature)
-            dz = jnp.where(limit, 0.0, dx / jnp.where(limit, 1.0, temperature))
-        if function == "softmax":
-            return y, y * (dz - jnp.sum(y * dz, axis=axes, keepdims=True))
-        probabilities = jnp.exp(y)
-        return y, dz - jnp.sum(probabilities * dz, axis=axes, keepdims=True)
+            # softmax with its own JVP rule, so that second derivatives exist
+            probabilities = _differentiable("softmax", axes, 1.0)(x)
+            return y, _backward.logsumexp_jvp(probabilities, y, dx, axes, jnp)
+        return y, _backward.jvp(function, y, dx, axes, temperature, jnp)
 
     return evaluate
 
