@@ -60,12 +60,24 @@ def _as_array(x: Any) -> tuple[Array, Any]:
     return x, array_api_compat.array_namespace(x)
 
 
-def _dtypes(x: Array, xp: Any) -> tuple[Any, Any]:
-    """Return ``(compute dtype, result dtype)`` for ``x``, or raise TypeError.
+def _dtypes(x: Array, xp: Any, dtype: Any = None) -> tuple[Any, Any]:
+    """Return ``(compute dtype, result dtype)`` for ``x`` and ``dtype=``, or raise TypeError.
 
     float32 and float64 compute as themselves; float16 and bfloat16 in
-    float32; integers in the library's default floating dtype.
+    float32; integers in the library's default floating dtype.  ``dtype=``
+    (None: ``x``'s) names the result's; a float64 result is computed in
+    float64.
     """
+    compute_dtype, result_dtype = _own_dtypes(x, xp)
+    if dtype is not None:
+        result_dtype = _side_inputs.result_dtype(dtype, xp, result_dtype)
+        if _side_inputs.bits(result_dtype, xp) == 64:
+            compute_dtype = xp.float64
+    return compute_dtype, result_dtype
+
+
+def _own_dtypes(x: Array, xp: Any) -> tuple[Any, Any]:
+    """Return ``(compute dtype, result dtype)`` of ``x`` itself, or raise TypeError."""
     dtype = x.dtype
     if str(dtype) == "bfloat16":  # numpy's bfloat16 (ml_dtypes) is not an array-API dtype
         return xp.float32, dtype
@@ -326,11 +338,7 @@ def _compute(
 ) -> Array:
     """Check the arguments, answer the trivial shapes, dispatch the rest."""
     x, xp = _as_array(x)
-    compute_dtype, result_dtype = _dtypes(x, xp)
-    if dtype is not None:
-        result_dtype = _side_inputs.result_dtype(dtype, xp, result_dtype)
-        if _side_inputs.bits(result_dtype, xp) == 64:
-            compute_dtype = xp.float64  # a float64 result is computed in float64
+    compute_dtype, result_dtype = _dtypes(x, xp, dtype)
     axes = _reduce_axes(axis, x.ndim)
     bits = xp.finfo(compute_dtype).bits
     zero_dimensional = x.ndim == 0
@@ -452,11 +460,7 @@ def _weighted_logsumexp(
 ) -> Any:
     """Logsumexp with ``b=`` and/or ``return_sign=True``: ``log|sum(b exp(x))|`` and its sign."""
     x, xp = _as_array(x)
-    compute_dtype, result_dtype = _dtypes(x, xp)
-    if dtype is not None:
-        result_dtype = _side_inputs.result_dtype(dtype, xp, result_dtype)
-        if _side_inputs.bits(result_dtype, xp) == 64:
-            compute_dtype = xp.float64
+    compute_dtype, result_dtype = _dtypes(x, xp, dtype)
     if not isinstance(keepdims, bool):
         raise TypeError(f"keepdims must be a bool, got {keepdims!r}")
     if not isinstance(return_sign, bool):

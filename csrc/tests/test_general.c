@@ -78,6 +78,21 @@ static void reference_row(const dtype *t, const void *x, const unsigned char *wh
     }
 }
 
+/* Row r of a rows x n array whose entries lie d apart, and its mask,
+ * gathered into new contiguous buffers (the caller frees both). */
+static void *gather_row(const dtype *t, const void *x, const unsigned char *where, size_t r,
+                        size_t n, size_t d, unsigned char **row_where)
+{
+    void *row = sentinel_buffer(t, n);
+    size_t i;
+    *row_where = malloc(n ? n : 1);
+    for (i = 0; i < n; i++) {
+        set(t, row, i, get(t, x, (r * n + i) * d));
+        (*row_where)[i] = where[(r * n + i) * d];
+    }
+    return row;
+}
+
 /* Random rows, masks of several densities, one temperature per row: every
  * output within 2 ULP of the reference, on contiguous and spaced layouts. */
 static void test_against_reference(void)
@@ -118,13 +133,8 @@ static void test_against_reference(void)
                         CHECK(status == PSM_OK, "%s %s status %d", t->name,
                               normalize_names[log_output], status);
                         for (r = 0; r < ROWS; r++) {
-                            /* the row's entries, gathered (spacing d) */
-                            void *row = sentinel_buffer(t, n);
-                            unsigned char *row_where = malloc(n ? n : 1);
-                            for (i = 0; i < n; i++) {
-                                set(t, row, i, get(t, x, (r * n + i) * d));
-                                row_where[i] = where[(r * n + i) * d];
-                            }
+                            unsigned char *row_where;
+                            void *row = gather_row(t, x, where, r, n, d, &row_where);
                             reference_row(t, row, row_where, n, get(t, temperatures, r),
                                           log_output, expected, &lse);
                             for (i = 0; i < n; i++) {
@@ -147,12 +157,8 @@ static void test_against_reference(void)
                                                n) == PSM_OK,
                           "%s logsumexp status", t->name);
                     for (r = 0; r < ROWS; r++) {
-                        void *row = sentinel_buffer(t, n);
-                        unsigned char *row_where = malloc(n ? n : 1);
-                        for (i = 0; i < n; i++) {
-                            set(t, row, i, get(t, x, (r * n + i) * d));
-                            row_where[i] = where[(r * n + i) * d];
-                        }
+                        unsigned char *row_where;
+                        void *row = gather_row(t, x, where, r, n, d, &row_where);
                         reference_row(t, row, row_where, n, 1.0, 1, expected, &lse);
                         CHECK(ulp_distance(t, get(t, out, r), (double)lse) <= 2,
                               "%s logsumexp n=%zu density %.1f row %zu: %.17g vs %.17Lg",
