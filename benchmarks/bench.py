@@ -17,6 +17,7 @@ import gc
 import importlib
 import importlib.util
 import inspect
+import itertools
 import json
 import math
 import os
@@ -457,13 +458,21 @@ class Measurement:
         return (high - low) / self.median
 
 
+def _no_progress(case: Case) -> None:
+    pass
+
+
 @dataclass(frozen=True)
 class Settings:
-    """How long to measure: rounds per case, warm-up calls, least duration of a sample."""
+    """How long to measure: rounds per case, warm-up calls, least duration of a sample.
+
+    ``before_case`` is told each case before it is measured (the command line's progress bar).
+    """
 
     rounds: int
     warmup: int
     sample_s: float
+    before_case: Callable[[Case], None] = _no_progress
 
 
 def time_sample(contender: Contender, calls: int) -> float:
@@ -546,6 +555,7 @@ def run_cases(
     """Measure each case in turn: allocate its input, build its contenders, time them."""
     results = []
     for case in to_run:
+        settings.before_case(case)
         contenders = build(case, make_input(case))
         results.append(CaseResult(case, measure(contenders, settings, notes), reference))
     return results
@@ -893,14 +903,29 @@ def report_bars(verdicts: Sequence[Verdict], ours: Ours) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the benchmark and print its report; return 1 under ``--check`` if a bar fails."""
+Progress = Callable[[int, int, str], None]
+
+
+def main(argv: Sequence[str] | None = None, progress: Progress | None = None) -> int:
+    """Run the benchmark and print its report; return 1 under ``--check`` if a bar fails.
+
+    ``progress``, where given, is called with (cases measured, cases in all, the next case's
+    name) before each case, and with (all, all, "measured") once they are all done.
+    """
     arguments = parse_arguments(argv)
     quick = arguments.quick
     rounds = arguments.rounds or ROUNDS[quick]
-    settings = Settings(rounds, WARMUP[quick], SAMPLE_S[quick])
-    sweep_settings = Settings(max(1, rounds // 5), 1, SAMPLE_S[quick])
     peers = import_peers()
+    planned = len(cases()) + len(SWEEP_LENGTHS[quick])
+    planned += len(cases("cuda")) if gpu_name(peers) is not None else 0
+    counter = itertools.count()
+
+    def before_case(case: Case) -> None:
+        if progress is not None:
+            progress(next(counter), planned, case.name)
+
+    settings = Settings(rounds, WARMUP[quick], SAMPLE_S[quick], before_case)
+    sweep_settings = Settings(max(1, rounds // 5), 1, SAMPLE_S[quick], before_case)
     ours = Ours(threads_supported(), arguments.threads)
     notes = list(peers.notes)
     environment = describe_environment(peers, ours, settings)
@@ -909,6 +934,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     cpu = run_cpu(peers, ours, settings, notes)
     gpu = run_gpu(peers, settings, notes)
     sweep = run_sweep(peers, ours, sweep_settings, quick, notes)
+    if progress is not None:
+        progress(planned, planned, "measured")
     if peers.torch is not None:
         peers.torch.set_num_threads(all_cores())
     verdicts = [judge(bar, cpu) for bar in bars(ours)]

@@ -61,6 +61,16 @@ class TestedBackend:
             array = array.detach().cpu()
         return np.from_dlpack(array)
 
+    def takes(self, dtype: Any) -> bool:
+        """Whether this library makes arrays of ``dtype`` (array-api-strict has no float16;
+        bfloat16 is ml_dtypes' numpy dtype, which only numpy arrays hold)."""
+        name = np.dtype(dtype).name
+        if name == "float16":
+            return self.library != "array_api_strict"
+        if name == "bfloat16":
+            return self.library == "numpy"
+        return True
+
     def missing(self) -> str | None:
         """Why this entry cannot run here, or None."""
         try:

@@ -1,7 +1,9 @@
 """The high-precision reference: exact softmax, log-softmax and logsumexp with mpmath.
 
-Every accuracy check of the project compares against these functions: they
-work at 256 bits on the exact values of the inputs, and ``round_to_dtype``
+Also the exact gradients (vector-Jacobian products) of softmax and
+log-softmax, :func:`softmax_vjp` and :func:`log_softmax_vjp`.  Every
+accuracy check of the project compares against these functions: they work
+at 256 bits on the exact values of the inputs, and ``round_to_dtype``
 rounds a result correctly (to nearest, ties to even, subnormals included),
 so a distance in ULP to that rounding is an exact integer.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from fractions import Fraction
 
 import mpmath
 import numpy as np
@@ -18,9 +21,16 @@ PRECISION_BITS = 256
 
 # (significand bits including the implicit one, minimum normal exponent, maximum exponent)
 _FORMATS = {
+    np.dtype(np.float16): (11, -14, 15),
     np.dtype(np.float32): (24, -126, 127),
     np.dtype(np.float64): (53, -1022, 1023),
 }
+try:  # numpy's bfloat16 (ml_dtypes), where it is installed
+    import ml_dtypes
+
+    _FORMATS[np.dtype(ml_dtypes.bfloat16)] = (8, -126, 127)
+except ImportError:  # pragma: no cover - ml_dtypes comes with jax
+    pass
 
 
 def _context() -> mpmath.ctx_mp.MPContext:
@@ -75,6 +85,64 @@ def logsumexp(row: Sequence[float]) -> tuple[mpmath.mpf, mpmath.mpf]:
     return maximum + log_total, max(abs(maximum), log_total)
 
 
+def _exact(value: float | mpmath.mpf) -> Fraction:
+    """Return a float or a finite mpf as the exact rational it is."""
+    if isinstance(value, mpmath.mpf):
+        negative, mantissa, exponent, _ = value._mpf_
+        magnitude = Fraction(int(mantissa)) * Fraction(2) ** int(exponent)
+        return -magnitude if negative else magnitude
+    return Fraction(float(value))
+
+
+# Enough bits for log_softmax_vjp's dy - exp(y) * S to keep 256 of its own after a
+# cancellation across the whole double range (2^-1074 relative to 2^1024).
+_GRADIENT_BITS = 2400
+
+
+def softmax_vjp(
+    y: Sequence[float | mpmath.mpf], dy: Sequence[float], temperature: float = 1.0
+) -> list[mpmath.mpf]:
+    """Return the exact gradient ``y * (dy - sum(dy * y)) / T`` of softmax, from y and dy.
+
+    ``y`` is softmax's output (floats, or exact values from :func:`softmax`);
+    entries where ``y == 0`` get exactly 0 and stay out of the sum (the
+    finite-gradient rule).  Finite ``temperature > 0``.  Computed in exact
+    rational arithmetic, rounded once to 256 bits: no cancellation loses it.
+    """
+    mp = _context()
+    values = [_exact(v) for v in y]
+    gradients = [_exact(g) if v != 0 else Fraction(0) for v, g in zip(values, dy, strict=True)]
+    total = sum((v * g for v, g in zip(values, gradients, strict=True)), Fraction(0))
+    t = _exact(temperature)
+    exact = [v * (g - total) / t for v, g in zip(values, gradients, strict=True)]
+    return [mp.mpf(q.numerator) / q.denominator for q in exact]
+
+
+def log_softmax_vjp(
+    y: Sequence[float | mpmath.mpf], dy: Sequence[float], temperature: float = 1.0
+) -> list[mpmath.mpf]:
+    """Return the exact gradient ``(dy - exp(y) * sum(dy)) / T`` of log_softmax, from y and dy.
+
+    Entries where ``y == -inf`` get exactly 0 and stay out of the sum.  The
+    sum is exact, ``exp(y)`` and the difference are taken at 2400 bits.
+    """
+    mp, rounded = mpmath.mp.clone(), _context()
+    mp.prec = _GRADIENT_BITS
+    counted = [not (mpmath.isinf(v) and v < 0) for v in y]
+    gradients = [_exact(g) if c else Fraction(0) for c, g in zip(counted, dy, strict=True)]
+    total = sum(gradients, Fraction(0))
+    total_mp = mp.mpf(total.numerator) / total.denominator
+    t = mp.mpf(float(temperature))
+    result = []
+    for v, g, c in zip(y, gradients, counted, strict=True):
+        if not c:
+            result.append(rounded.mpf(0))
+            continue
+        value = (mp.mpf(g.numerator) / g.denominator - mp.exp(mp.mpf(v)) * total_mp) / t
+        result.append(rounded.mpf(value))  # rounded to 256 bits
+    return result
+
+
 def round_to_dtype(value: mpmath.mpf, dtype: np.dtype | type) -> float:
     """Round ``value`` to the nearest ``dtype`` number (ties to even), as a Python float."""
     bits, min_exponent, max_exponent = _FORMATS[np.dtype(dtype)]
@@ -122,7 +190,7 @@ def ulp_distance(a: float, b: float, dtype: np.dtype | type) -> int:
     if math.isnan(a) or math.isnan(b):
         return 0 if math.isnan(a) and math.isnan(b) else 2**64
     dtype = np.dtype(dtype)
-    unsigned_type = np.uint32 if dtype == np.float32 else np.uint64
+    unsigned_type = {2: np.uint16, 4: np.uint32, 8: np.uint64}[dtype.itemsize]
     sign_bit = 1 << (8 * dtype.itemsize - 1)
     ordered = []
     for value in (a, b):

@@ -7,7 +7,7 @@ import math
 import mpmath
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -18,6 +18,15 @@ BOUND_ULP = 2
 # Example counts come from the hypothesis profile (conformance/conftest.py).
 SETTINGS = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 DTYPES = st.sampled_from([np.float32, np.float64])
+# The properties here hold for float16 too: computed in float32 by every backend (the C core
+# without a float32 copy) and rounded to float16, with float16's ULP.  (DTYPES stays the two
+# dtypes computed as themselves, for the suites that import it.)
+DTYPES_AND_FLOAT16 = st.sampled_from([np.float16, np.float32, np.float64])
+
+
+def width(dtype) -> int:
+    """The bits of dtype, for hypothesis's floats (which then draws only its values)."""
+    return 8 * np.dtype(dtype).itemsize
 
 
 @pytest.fixture(autouse=True)
@@ -30,13 +39,13 @@ def _lazy_backends_only_when_thorough(request):
 
 
 def finite_rows(dtype, min_size=1, max_size=40, magnitude=None):
-    bits = 32 if dtype == np.float32 else 64
     limit = magnitude if magnitude is not None else float(np.finfo(dtype).max)
-    elements = st.floats(-limit, limit, width=bits, allow_nan=False, allow_infinity=False)
+    elements = st.floats(-limit, limit, width=width(dtype), allow_nan=False, allow_infinity=False)
     return hnp.arrays(dtype, st.integers(min_size, max_size), elements=elements)
 
 
 def call(tested, function, x, **kwargs):
+    assume(tested.takes(x.dtype))  # array-api-strict has no float16
     result = getattr(pysoftmax, function)(tested.asarray_exact(x), backend=tested.backend, **kwargs)
     return tested.to_numpy(result)
 
@@ -46,7 +55,7 @@ def ulp_of(value: float, dtype) -> float:
 
 
 @SETTINGS
-@given(data=st.data(), dtype=DTYPES)
+@given(data=st.data(), dtype=DTYPES_AND_FLOAT16)
 def test_softmax_sums_to_one(tested, data, dtype):
     x = data.draw(finite_rows(dtype))
     temperature = data.draw(st.sampled_from([1.0, 0.37, 6.5, 1e-3, 100.0]))
@@ -57,11 +66,12 @@ def test_softmax_sums_to_one(tested, data, dtype):
 
 
 @SETTINGS
-@given(data=st.data(), dtype=DTYPES)
+@given(data=st.data(), dtype=DTYPES_AND_FLOAT16)
 def test_adding_a_constant_changes_nothing(tested, data, dtype):
-    # Values on a grid, and a shift that keeps them on it: x + c is exact.
-    step = 2.0**-8
-    grid = st.integers(-(2**14), 2**14).map(lambda k: k * step)
+    # Values on a grid, and a shift that keeps them on it: x + c is exact (float16: a coarser
+    # grid, whose values and sums up to 128 it holds exactly).
+    step, steps = (2.0**-3, 2**7) if dtype == np.float16 else (2.0**-8, 2**14)
+    grid = st.integers(-steps, steps).map(lambda k: k * step)
     x = np.asarray(data.draw(st.lists(grid, min_size=1, max_size=30)), dtype=dtype)
     shift = data.draw(st.integers(-(2**6), 2**6)) * 1.0
     for function in ("softmax", "log_softmax"):
@@ -76,7 +86,7 @@ def test_adding_a_constant_changes_nothing(tested, data, dtype):
 
 
 @SETTINGS
-@given(data=st.data(), dtype=DTYPES)
+@given(data=st.data(), dtype=DTYPES_AND_FLOAT16)
 def test_order_is_preserved(tested, data, dtype):
     x = data.draw(finite_rows(dtype))
     for function in ("softmax", "log_softmax"):
@@ -86,7 +96,7 @@ def test_order_is_preserved(tested, data, dtype):
 
 
 @SETTINGS
-@given(data=st.data(), dtype=DTYPES)
+@given(data=st.data(), dtype=DTYPES_AND_FLOAT16)
 def test_exp_of_log_softmax_is_softmax(tested, data, dtype):
     x = data.draw(finite_rows(dtype, magnitude=200.0))
     temperature = data.draw(st.sampled_from([1.0, 0.37, 6.5]))
@@ -102,9 +112,10 @@ def test_exp_of_log_softmax_is_softmax(tested, data, dtype):
 
 
 @SETTINGS
-@given(data=st.data(), dtype=DTYPES)
+@given(data=st.data(), dtype=DTYPES_AND_FLOAT16)
 def test_log_softmax_is_x_minus_logsumexp(tested, data, dtype):
-    x = data.draw(finite_rows(dtype, magnitude=1e4))
+    # float16: x / T and the differences of two such within its range, for T down to 2^-4
+    x = data.draw(finite_rows(dtype, magnitude=2000.0 if dtype == np.float16 else 1e4))
     # A power-of-two temperature keeps x / T exact, so both sides see the same z.
     temperature = 2.0 ** data.draw(st.integers(-4, 4))
     z = (x / dtype(temperature)).astype(dtype)
@@ -118,10 +129,11 @@ def test_log_softmax_is_x_minus_logsumexp(tested, data, dtype):
 
 
 @SETTINGS
-@given(data=st.data(), dtype=DTYPES)
+@given(data=st.data(), dtype=DTYPES_AND_FLOAT16)
 def test_temperature_limits(tested, data, dtype):
     x = data.draw(finite_rows(dtype, magnitude=100.0))
-    tiny, huge = (1e-30, 1e30) if dtype == np.float32 else (1e-300, 1e300)
+    # float16 is computed in float32, and its temperature is a float32 too.
+    tiny, huge = (1e-300, 1e300) if dtype == np.float64 else (1e-30, 1e30)
     # T -> 0: where the maxima stand apart, a tiny T is already the hardmax.
     gap = np.sort(np.unique(x))[-2:] if np.unique(x).size > 1 else None
     if gap is not None and gap[1] - gap[0] > 1e-3:
@@ -142,9 +154,9 @@ def test_temperature_limits(tested, data, dtype):
 
 @st.composite
 def arrays_and_axes(draw):
-    dtype = draw(DTYPES)
+    dtype = draw(DTYPES_AND_FLOAT16)
     shape = draw(hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=5))
-    x = draw(hnp.arrays(dtype, shape, elements=st.floats(-50, 50, width=32)))
+    x = draw(hnp.arrays(dtype, shape, elements=st.floats(-50, 50, width=min(32, width(dtype)))))
     axis = draw(
         st.one_of(
             st.none(),
@@ -159,6 +171,7 @@ def arrays_and_axes(draw):
 @given(case=arrays_and_axes(), function=st.sampled_from(["softmax", "log_softmax", "logsumexp"]))
 def test_axis_forms_equal_moving_the_axes_last(tested, case, function):
     x, axis = case
+    assume(tested.takes(x.dtype))
     result = getattr(pysoftmax, function)(
         tested.asarray_exact(x), axis=axis, backend=tested.backend
     )
@@ -184,12 +197,13 @@ def test_axis_forms_equal_moving_the_axes_last(tested, case, function):
 
 
 @SETTINGS
-@given(data=st.data(), dtype=DTYPES)
+@given(data=st.data(), dtype=DTYPES_AND_FLOAT16)
 def test_strided_and_transposed_inputs_give_the_same_answer(tested, data, dtype):
     if tested.library != "numpy":
         pytest.skip("views with arbitrary strides are a numpy notion")
     rows, columns = data.draw(st.integers(1, 6)), data.draw(st.integers(1, 9))
-    x = data.draw(hnp.arrays(dtype, (rows, columns), elements=st.floats(-80, 80, width=32)))
+    elements = st.floats(-80, 80, width=min(32, width(dtype)))
+    x = data.draw(hnp.arrays(dtype, (rows, columns), elements=elements))
     wide = np.zeros((rows * 2, columns * 3), dtype=dtype)
     wide[::2, ::3] = x
     for function in ("softmax", "log_softmax", "logsumexp"):

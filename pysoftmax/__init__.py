@@ -11,6 +11,7 @@ from importlib.metadata import version as _version
 
 from ._api import log_softmax, logsumexp, softmax
 from ._dispatch import BackendInfo, backends, use_backend
+from ._sampling import sample
 
 __version__ = _version("pysoftmax")  # set by setup.py from the C header's PSM_VERSION_*
 
@@ -20,6 +21,7 @@ __all__ = [
     "backends",
     "log_softmax",
     "logsumexp",
+    "sample",
     "softmax",
     "use_backend",
 ]

@@ -25,7 +25,7 @@ import array_api_compat
 import numpy as np
 from numpy.exceptions import AxisError
 
-from . import _dispatch, _threads
+from . import _dispatch, _side_inputs, _threads
 from ._backends import c as _c_backend
 from ._request import Request
 
@@ -60,12 +60,24 @@ def _as_array(x: Any) -> tuple[Array, Any]:
     return x, array_api_compat.array_namespace(x)
 
 
-def _dtypes(x: Array, xp: Any) -> tuple[Any, Any]:
-    """Return ``(compute dtype, result dtype)`` for ``x``, or raise TypeError.
+def _dtypes(x: Array, xp: Any, dtype: Any = None) -> tuple[Any, Any]:
+    """Return ``(compute dtype, result dtype)`` for ``x`` and ``dtype=``, or raise TypeError.
 
     float32 and float64 compute as themselves; float16 and bfloat16 in
-    float32; integers in the library's default floating dtype.
+    float32; integers in the library's default floating dtype.  ``dtype=``
+    (None: ``x``'s) names the result's; a float64 result is computed in
+    float64.
     """
+    compute_dtype, result_dtype = _own_dtypes(x, xp)
+    if dtype is not None:
+        result_dtype = _side_inputs.result_dtype(dtype, xp, result_dtype)
+        if _side_inputs.bits(result_dtype, xp) == 64:
+            compute_dtype = xp.float64
+    return compute_dtype, result_dtype
+
+
+def _own_dtypes(x: Array, xp: Any) -> tuple[Any, Any]:
+    """Return ``(compute dtype, result dtype)`` of ``x`` itself, or raise TypeError."""
     dtype = x.dtype
     if str(dtype) == "bfloat16":  # numpy's bfloat16 (ml_dtypes) is not an array-API dtype
         return xp.float32, dtype
@@ -86,6 +98,18 @@ def _dtypes(x: Array, xp: Any) -> tuple[Any, Any]:
         f"x must have a real floating-point or integer dtype "
         f"(float16, bfloat16, float32, float64, int, uint), got {dtype}"
     )
+
+
+def _computes_natively(module: Any, dtype: Any, result_dtype: Any) -> bool:
+    """Whether the backend takes ``x`` of this dtype without a copy in the compute dtype.
+
+    A backend that computes a 16-bit dtype itself (the C core: float16 and
+    bfloat16, in float32 without a float32 copy) says so with an optional
+    ``computes_natively(dtype, result_dtype)``; the others get ``x`` in the
+    compute dtype.
+    """
+    computes = getattr(module, "computes_natively", None)
+    return computes is not None and bool(computes(dtype, result_dtype))
 
 
 def _reduce_axes(axis: Any, ndim: int) -> tuple[int, ...]:
@@ -308,21 +332,42 @@ def _compute(
     keepdims: bool,
     threads: Any,
     backend: str | None,
+    where: Any = None,
+    out: Any = None,
+    dtype: Any = None,
 ) -> Array:
     """Check the arguments, answer the trivial shapes, dispatch the rest."""
     x, xp = _as_array(x)
-    compute_dtype, result_dtype = _dtypes(x, xp)
+    compute_dtype, result_dtype = _dtypes(x, xp, dtype)
     axes = _reduce_axes(axis, x.ndim)
     bits = xp.finfo(compute_dtype).bits
-    temperature_value = 1.0 if temperature is _NO_TEMPERATURE else _temperature(temperature, bits)
-    if not isinstance(keepdims, bool):
-        raise TypeError(f"keepdims must be a bool, got {keepdims!r}")
-    thread_count = _threads.resolve(threads)
-    module = _dispatch.select(x, backend)
-
     zero_dimensional = x.ndim == 0
     if zero_dimensional:
         x = xp.reshape(x, (1,))
+        axes = (0,)
+    if temperature is _NO_TEMPERATURE:
+        temperature_value: Any = 1.0
+    elif _side_inputs.is_per_row(temperature):
+        temperature_value = _side_inputs.temperatures(temperature, x, xp, axes, compute_dtype)
+    else:
+        temperature_value = _temperature(temperature, bits)
+    if not isinstance(keepdims, bool):
+        raise TypeError(f"keepdims must be a bool, got {keepdims!r}")
+    mask = None if where is None else _side_inputs.mask(where, x, xp)
+    thread_count = _threads.resolve(threads)
+    module = _dispatch.select(x, backend)
+    result_shape = tuple(x.shape)
+    if function == "logsumexp" and keepdims:
+        result_shape = tuple(1 if a in axes else size for a, size in enumerate(x.shape))
+    elif function == "logsumexp":
+        result_shape = tuple(size for a, size in enumerate(x.shape) if a not in axes)
+    if zero_dimensional:
+        result_shape = ()
+    if out is not None:
+        _side_inputs.check_out(out, xp, result_shape, result_dtype)
+        if getattr(x, "requires_grad", False):
+            raise TypeError("out= does not record gradients: x requires grad, leave out= out")
+
     if math.prod(x.shape[a] for a in axes) == 0:
         # Empty rows: softmax is empty, logsumexp of nothing is -inf.  Both are
         # built from x, so that autograd and lazy graphs stay connected to it.
@@ -332,22 +377,140 @@ def _compute(
             if result.dtype != result_dtype:  # the sum promotes bfloat16, drops byte order
                 result = xp.astype(result, result_dtype)
     else:
-        if x.dtype != compute_dtype:
+        # A 16-bit x goes as it is to a backend that computes it (no mask, one temperature).
+        natively = (
+            x.dtype != compute_dtype
+            and mask is None
+            and isinstance(temperature_value, float)
+            and _computes_natively(module, x.dtype, result_dtype)
+        )
+        if x.dtype != compute_dtype and not natively:
             x = xp.astype(x, compute_dtype)
+        features: frozenset[str] = getattr(module, "FEATURES", frozenset())
+        if isinstance(temperature_value, float) or "temperature_array" in features:
+            pass
+        else:
+            # One temperature per row: the generic backend, on the same array.
+            from ._backends import array_api as generic
+
+            reason = generic.refuses(x)
+            if reason is not None:
+                raise TypeError(
+                    f"one temperature per row is not supported for this array: the "
+                    f"{module.NAME} backend takes one temperature and the generic one refuses "
+                    f"it ({reason})"
+                )
+            module = generic
+            features = frozenset()
+        backend_mask = mask
+        if mask is not None and "where" not in features:
+            x = _side_inputs.masked_input(x, xp, mask)
+            backend_mask = None
+        direct_out = (
+            out
+            if out is not None
+            and "out" in features
+            and out.dtype == compute_dtype
+            and not zero_dimensional
+            and not (function == "logsumexp" and not keepdims)
+            else None
+        )
         request = Request(
-            x=x, xp=xp, axes=axes, temperature=temperature_value, threads=thread_count
+            x=x,
+            xp=xp,
+            axes=axes,
+            temperature=temperature_value,
+            threads=thread_count,
+            where=backend_mask,
+            out=direct_out,
+            result_dtype=result_dtype if natively else None,
         )
         result = getattr(module, function)(request)
+        if mask is not None and backend_mask is None and function != "logsumexp":
+            result = _side_inputs.fill_empty_rows(
+                result, xp, mask, axes, log_output=function == "log_softmax"
+            )
         if result.dtype != result_dtype:
             # Rounding to a narrower dtype may overflow to +-inf: that is the
             # correct rounding, not an error worth numpy's RuntimeWarning.
             with np.errstate(over="ignore"):
                 result = xp.astype(result, result_dtype)
     if zero_dimensional:
-        return xp.reshape(result, ())
-    if function == "logsumexp" and not keepdims:
+        result = xp.reshape(result, ())
+    elif function == "logsumexp" and not keepdims:
         result = xp.squeeze(result, axis=axes)
-    return result
+    if out is None:
+        return result
+    if not _side_inputs.same_memory(result, out):
+        _side_inputs.copy_into(out, result)
+    return out
+
+
+def _weighted_logsumexp(
+    x: Any,
+    axis: Any,
+    keepdims: bool,
+    b: Any,
+    return_sign: bool,
+    where: Any,
+    out: Any,
+    dtype: Any,
+    threads: Any,
+    backend: str | None,
+) -> Any:
+    """Logsumexp with ``b=`` and/or ``return_sign=True``: ``log|sum(b exp(x))|`` and its sign."""
+    x, xp = _as_array(x)
+    compute_dtype, result_dtype = _dtypes(x, xp, dtype)
+    if not isinstance(keepdims, bool):
+        raise TypeError(f"keepdims must be a bool, got {keepdims!r}")
+    if not isinstance(return_sign, bool):
+        raise TypeError(f"return_sign must be a bool, got {return_sign!r}")
+    axes = _reduce_axes(axis, x.ndim)
+    zero_dimensional = x.ndim == 0
+    if zero_dimensional:
+        x, axes = xp.reshape(x, (1,)), (0,)
+    if x.dtype != compute_dtype:
+        x = xp.astype(x, compute_dtype)
+    weights = xp.ones_like(x) if b is None else _side_inputs.weights(b, x, xp, compute_dtype)
+    if where is not None:
+        mask = _side_inputs.mask(where, x, xp)
+        weights = xp.where(mask, weights, xp.zeros_like(weights))
+    _threads.resolve(threads)
+    module = _dispatch.select(x, backend)
+    kept_shape = tuple(1 if a in axes else size for a, size in enumerate(x.shape))
+    result_shape = (
+        ()
+        if zero_dimensional
+        else kept_shape
+        if keepdims
+        else tuple(size for a, size in enumerate(x.shape) if a not in axes)
+    )
+    if out is not None:
+        _side_inputs.check_out(out, xp, result_shape, result_dtype)
+    if math.prod(x.shape[a] for a in axes) == 0:
+        value = xp.sum(x, axis=axes, keepdims=True) - math.inf  # the empty sum
+        sign = xp.zeros_like(value)
+    elif "weights" in getattr(module, "FEATURES", frozenset()):
+        request = Request(x=x, xp=xp, axes=axes, weights=weights)
+        value, sign = module.logsumexp(request)
+    else:
+        value, sign = _side_inputs.weighted_logsumexp_on_host(x, weights, xp, axes)
+    if not return_sign:
+        value = xp.where(sign < 0, xp.full_like(value, math.nan), value)  # log of a negative sum
+
+    def finish(array: Any) -> Any:
+        if array.dtype != result_dtype:
+            with np.errstate(over="ignore"):
+                array = xp.astype(array, result_dtype)
+        if zero_dimensional:
+            return xp.reshape(array, ())
+        return array if keepdims else xp.squeeze(array, axis=axes)
+
+    value = finish(value)
+    if out is not None:
+        _side_inputs.copy_into(out, value)
+        value = out
+    return (value, finish(sign)) if return_sign else value
 
 
 def softmax(
@@ -356,6 +519,9 @@ def softmax(
     axis: Any = -1,
     *,
     temperature: Any = _DEFAULT_TEMPERATURE,
+    where: Any = None,
+    out: Any = None,
+    dtype: Any = None,
     threads: int | None = None,
     backend: str | None = None,
 ) -> Array:
@@ -375,10 +541,27 @@ def softmax(
     axis : int, tuple of ints or None, optional
         The axis or axes along which the entries sum to 1 (reduced
         together); None means all axes.  Default -1.
-    temperature : float, optional
+    temperature : float or array, optional
         ``T >= 0``.  ``T = 0`` gives the limit (1/k on the k maximal
         entries), ``T = inf`` the uniform distribution over the entries that
         are not -inf.  Rounded to the dtype of the computation.  Default 1.
+        An array (or a sequence) gives one temperature per row: it
+        broadcasts against ``x`` with size 1 along the reduced axes (for a
+        ``(batch, n)`` input, shape ``(batch, 1)``).
+    where : array of bool, optional
+        The entries to include (broadcast to ``x``'s shape), as in
+        ``jax.nn.softmax``: masked entries are left out and get 0; a row with
+        nothing included gives all 0 instead of NaN (attention padding).  A
+        NaN in an included entry still gives NaN.  Default: every entry.
+    out : array, optional
+        A numpy array or torch tensor of the result's shape and dtype to
+        write the result to, and return; ``out=x`` computes in place (no
+        second buffer: a 3 GB input needs no other 3 GB).
+    dtype : dtype, optional
+        The result's dtype (a real floating dtype of ``x``'s library): e.g.
+        float16 or bfloat16 ``x`` with ``dtype=float32`` gives float32
+        probabilities, computed in float32 and never rounded to 16 bits.
+        A float64 result is computed in float64.  Default: ``x``'s dtype.
     threads : int, optional
         How many threads the C core may use: a numpy array (or a torch CPU
         tensor) of at least 2**20 float32 or 2**18 float64 entries in two or
@@ -426,11 +609,25 @@ def softmax(
     >>> x = np.random.default_rng(0).normal(size=(1024, 512))  # float64: threaded
     >>> bool(np.array_equal(pysoftmax.softmax(x, threads=2), pysoftmax.softmax(x, threads=1)))
     True
+
+    A mask, and one temperature per row:
+
+    >>> scores = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    >>> pysoftmax.softmax(scores, where=np.array([[True, True, False], [False] * 3])).round(3)
+    array([[0.269, 0.731, 0.   ],
+           [0.   , 0.   , 0.   ]])
+    >>> pysoftmax.softmax(scores, temperature=np.array([[0.5], [100.0]])).round(3)
+    array([[0.016, 0.117, 0.867],
+           [0.33 , 0.333, 0.337]])
+    >>> _ = pysoftmax.softmax(scores, out=scores)  # in place
+    >>> scores.sum(axis=1)
+    array([1., 1.])
     """
-    fast = _fast(_SOFTMAX, x, axis, temperature, threads, backend)
-    if fast is not None:
-        return fast
-    return _compute("softmax", x, axis, temperature, False, threads, backend)
+    if where is None and out is None and dtype is None:
+        fast = _fast(_SOFTMAX, x, axis, temperature, threads, backend)
+        if fast is not None:
+            return fast
+    return _compute("softmax", x, axis, temperature, False, threads, backend, where, out, dtype)
 
 
 def log_softmax(
@@ -439,6 +636,9 @@ def log_softmax(
     axis: Any = -1,
     *,
     temperature: Any = _DEFAULT_TEMPERATURE,
+    where: Any = None,
+    out: Any = None,
+    dtype: Any = None,
     threads: int | None = None,
     backend: str | None = None,
 ) -> Array:
@@ -455,8 +655,18 @@ def log_softmax(
         An array of any array-API library or a sequence of numbers.
     axis : int, tuple of ints or None, optional
         The axis or axes to normalize over; None means all.  Default -1.
-    temperature : float, optional
-        ``T >= 0``, as for :func:`softmax`.  Default 1.
+    temperature : float or array, optional
+        ``T >= 0``, or one per row, as for :func:`softmax`.  Default 1.
+    where : array of bool, optional
+        The entries to include, as for :func:`softmax`: masked entries get
+        -inf, and so does every entry of a row with nothing included.
+    out : array, optional
+        A numpy array or torch tensor to write the result to (``x`` for in
+        place), as for :func:`softmax`.
+    dtype : dtype, optional
+        The result's dtype, as for :func:`softmax`: float32
+        log-probabilities of a float16 ``x`` keep what float16 would round
+        away.
     threads : int, optional
         Threads for large inputs, as for :func:`softmax`; the result does not
         depend on it.  Default: ``PYSOFTMAX_NUM_THREADS``, else every core.
@@ -479,11 +689,16 @@ def log_softmax(
     >>> import pysoftmax
     >>> pysoftmax.log_softmax(np.array([0.0, -30.0, -40.0], dtype=np.float32))
     array([-9.358048e-14, -3.000000e+01, -4.000000e+01], dtype=float32)
+    >>> pysoftmax.log_softmax(np.array([0.0, -30.0], dtype=np.float16), dtype=np.float32)
+    array([-9.357623e-14, -3.000000e+01], dtype=float32)
+    >>> pysoftmax.log_softmax([1.0, 2.0, np.nan], where=[True, True, False])
+    array([-1.31326169, -0.31326169,        -inf])
     """
-    fast = _fast(_LOG_SOFTMAX, x, axis, temperature, threads, backend)
-    if fast is not None:
-        return fast
-    return _compute("log_softmax", x, axis, temperature, False, threads, backend)
+    if where is None and out is None and dtype is None:
+        fast = _fast(_LOG_SOFTMAX, x, axis, temperature, threads, backend)
+        if fast is not None:
+            return fast
+    return _compute("log_softmax", x, axis, temperature, False, threads, backend, where, out, dtype)
 
 
 def logsumexp(
@@ -492,9 +707,14 @@ def logsumexp(
     axis: Any = -1,
     *,
     keepdims: bool = False,
+    where: Any = None,
+    b: Any = None,
+    return_sign: bool = False,
+    out: Any = None,
+    dtype: Any = None,
     threads: int | None = None,
     backend: str | None = None,
-) -> Array:
+) -> Any:
     r"""``log(sum(exp(x)))`` along ``axis``, without overflow, accurate to 2 ULP.
 
     Computed as ``max + log1p(sum(exp(x - max)) - 1)``; the error is within
@@ -508,6 +728,22 @@ def logsumexp(
         The axis or axes to reduce; None means all.  Default -1.
     keepdims : bool, optional
         Keep the reduced axes with size 1.  Default False.
+    where : array of bool, optional
+        The entries to include (broadcast to ``x``'s shape); a row with
+        nothing included gives -inf, the log of an empty sum.
+    b : array, optional
+        Weights, broadcast to ``x``'s shape: ``log|sum(b * exp(x))|``, as
+        SciPy's ``logsumexp(x, b=b)``.  They may be negative; the sum is
+        accurate where it cancels (double-double terms).  A negative sum gives
+        NaN unless ``return_sign``.  Entries with ``b == 0`` are left out.
+    return_sign : bool, optional
+        Also return the sign of the sum (1, -1; 0 for an empty sum): then
+        the result is ``(log|sum|, sign)``.  Default False.
+    out : array, optional
+        A numpy array or torch tensor of the result's shape and dtype to
+        write the result to, and return.
+    dtype : dtype, optional
+        The result's dtype (a float64 result is computed in float64).
     threads : int, optional
         Threads for large inputs, as for :func:`softmax`; the result does not
         depend on it.  Default: ``PYSOFTMAX_NUM_THREADS``, else every core.
@@ -535,8 +771,23 @@ def logsumexp(
     array([0.69314718, 1.        ])
     >>> pysoftmax.logsumexp(np.zeros((1000, 1000)), threads=4)[:2]
     array([6.90775528, 6.90775528])
+    >>> pysoftmax.logsumexp(np.array([[1.0, 1.0], [2.0, 3.0]]), where=np.array([True, False]))
+    array([1., 2.])
+
+    Weights, and a sum that cancels: ``log(e**1 - e**(1 - 1e-9))`` is ``1 + log(1e-9)``:
+
+    >>> value, sign = pysoftmax.logsumexp([1.0, 1.0 - 1e-9], b=[1.0, -1.0], return_sign=True)
+    >>> float(value), float(sign)
+    (-19.723265865728344, 1.0)
     """
-    fast = _fast(_LOGSUMEXP, x, axis, keepdims, threads, backend)
-    if fast is not None:
-        return fast
-    return _compute("logsumexp", x, axis, _NO_TEMPERATURE, keepdims, threads, backend)
+    if b is not None or return_sign is not False:
+        return _weighted_logsumexp(
+            x, axis, keepdims, b, return_sign, where, out, dtype, threads, backend
+        )
+    if where is None and out is None and dtype is None:
+        fast = _fast(_LOGSUMEXP, x, axis, keepdims, threads, backend)
+        if fast is not None:
+            return fast
+    return _compute(
+        "logsumexp", x, axis, _NO_TEMPERATURE, keepdims, threads, backend, where, out, dtype
+    )

@@ -19,12 +19,16 @@ ROOT = Path(__file__).resolve().parent.parent
 HEADER = ROOT / "csrc" / "include" / "pysoftmax.h"
 SOURCES = [
     "arguments.c",
+    "backward_f32.c",
+    "backward_f64.c",
     "kernel_dispatch.c",
     "kernels_avx2.c",
     "kernels_avx512.c",
     "kernels_baseline.c",
     "kernels_f32.c",
     "kernels_f64.c",
+    "kernels_half.c",
+    "sampling.c",
     "status.c",
 ]
 

@@ -175,8 +175,12 @@ def test_bad_temperature_values(library, function, temperature):
         )
 
 
-@pytest.mark.parametrize("temperature", ["1", None, [1.0], True, 1 + 2j, np.array([1.0, 2.0])])
+@pytest.mark.parametrize(
+    "temperature", ["1", None, [[1.0, 2.0]], True, 1 + 2j, np.array([1.0, 2.0]), ["a"]]
+)
 def test_non_number_temperatures(temperature):
+    # A sequence is one temperature per row: [1.0] is one for the only row (tests/test_options.py),
+    # but [[1.0, 2.0]] or [1.0, 2.0] would be one per entry of the reduced axis.
     with pytest.raises(ValueError, match="temperature"):
         pysoftmax.softmax([1.0, 2.0], temperature=temperature)
 
@@ -620,4 +624,5 @@ def test_the_readme_shows_the_signatures():
             parameters=[p.replace(annotation=p.empty) for p in signature.parameters.values()],
             return_annotation=signature.empty,
         )
-        assert f"pysoftmax.{function}{bare}" in readme
+        # whitespace aside: the README wraps long signatures
+        assert " ".join(f"pysoftmax.{function}{bare}".split()) in " ".join(readme.split())

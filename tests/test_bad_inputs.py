@@ -457,7 +457,7 @@ def c_several_errors() -> list[Status]:
 def c_unknown_status() -> list[Status]:
     ffi, lib = _ffi(), _lib()
     return [
-        ffi.string(lib.psm_strerror(v)).decode() for v in (1, -6, 7, 12345, -(2**31), 2**31 - 1)
+        ffi.string(lib.psm_strerror(v)).decode() for v in (1, -7, 7, 12345, -(2**31), 2**31 - 1)
     ]
 
 
@@ -491,6 +491,69 @@ def c_empty_rows() -> list[Status]:
     return statuses
 
 
+def c_where_overlaps_output() -> list[Status]:
+    lib, ffi = _lib(), _ffi()
+    y = ffi.new("double[6]")
+    t = ffi.new("double[1]", [1.0])
+    x = ffi.new("double[6]", [1, 2, 3, 4, 5, 6])
+    mask = ffi.cast("unsigned char *", y)
+    return [
+        lib.psm_softmax_general_f64(x, 3, 1, mask, 3, 1, t, 0, y, 3, 1, 2, 3),
+        lib.psm_softmax_general_f64(x, 3, 1, ffi.NULL, 0, 0, y + 4, 0, y, 3, 1, 2, 3),
+        lib.psm_logsumexp_general_f64(x, 3, 1, mask, 3, 1, y, 1, 2, 3),
+    ]
+
+
+def c_temperatures_negative() -> list[Status]:
+    lib, ffi = _lib(), _ffi()
+    x = ffi.new("float[6]", [1, 2, 3, 4, 5, 6])
+    y = ffi.new("float[6]", [-7.0] * 6)
+    statuses: list[Status] = []
+    for bad in (-1.0, math.nan, -math.inf):
+        t = ffi.new("float[2]", [1.0, bad])
+        statuses.append(
+            lib.psm_log_softmax_general_f32(x, 3, 1, ffi.NULL, 0, 0, t, 1, y, 3, 1, 2, 3)
+        )
+    assert list(y) == [-7.0] * 6, "written after an error"
+    return statuses
+
+
+def c_temperatures_null() -> list[Status]:
+    lib, ffi = _lib(), _ffi()
+    x = ffi.new("double[6]")
+    y = ffi.new("double[6]")
+    return [lib.psm_softmax_general_f64(x, 3, 1, ffi.NULL, 0, 0, ffi.NULL, 0, y, 3, 1, 2, 3)]
+
+
+def c_weighted_outputs_overlap() -> list[Status]:
+    lib, ffi = _lib(), _ffi()
+    x = ffi.new("double[6]", [1, 2, 3, 4, 5, 6])
+    b = ffi.new("double[6]", [1] * 6)
+    out = ffi.new("double[2]")
+    sign = ffi.new("double[2]")
+    return [
+        lib.psm_logsumexp_weighted_f64(x, 3, 1, b, 3, 1, b + 1, 1, sign, 1, 2, 3),
+        lib.psm_logsumexp_weighted_f64(x, 3, 1, b, 3, 1, out, 1, x + 2, 1, 2, 3),
+        lib.psm_logsumexp_weighted_f64(x, 3, 1, b, 3, 1, out, 1, out + 1, 1, 2, 3),
+    ]
+
+
+def c_half_float_output_overlap() -> list[Status]:
+    lib, ffi = _lib(), _ffi()
+    x = ffi.new("uint16_t[8]", [0x3C00, 0x4000, 0x4200, 0x4400] * 2)  # float16 1, 2, 3, 4
+    as_floats = ffi.cast("float *", x)
+    before = list(x)
+    statuses = [
+        lib.psm_softmax_f16_f32(x, as_floats, 1, 4, 1.0),
+        lib.psm_log_softmax_bf16_f32(x + 2, as_floats, 1, 4, 1.0),
+        lib.psm_logsumexp_f16_f32(x, as_floats, 2, 4),
+        lib.psm_softmax_strided_bf16_f32(x, 4, 1, as_floats, 4, 1, 1, 4, 1.0),
+        lib.psm_logsumexp_strided_bf16_f32(x, 4, 1, as_floats + 1, 1, 2, 4),
+    ]
+    assert list(x) == before, "written after an error"
+    return statuses
+
+
 C_CHECKS: dict[str, Callable[[], list[Status]]] = {
     "temperature-negative": c_temperature([-1.0, -math.inf, -1e-40, -1e30]),
     "temperature-nan": c_temperature([math.nan, -math.nan, _signaling_nan()]),
@@ -510,6 +573,11 @@ C_CHECKS: dict[str, Callable[[], list[Status]]] = {
     "unknown-status": c_unknown_status,
     "special-values": c_special_values,
     "empty-rows": c_empty_rows,
+    "where-overlaps-output": c_where_overlaps_output,
+    "temperatures-negative": c_temperatures_negative,
+    "temperatures-null": c_temperatures_null,
+    "weighted-outputs-overlap": c_weighted_outputs_overlap,
+    "half-float-output-overlap": c_half_float_output_overlap,
 }
 
 
@@ -586,7 +654,68 @@ BAD_DTYPES: list[Any] = [
     np.ones(3, np.longdouble),
 ]
 
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
 PY_CHECKS: dict[str, Callable[[], list[Outcome]]] = {
+    "b-shape": _calls(
+        lambda: pysoftmax.logsumexp(X, b=np.ones(2)),
+        lambda: pysoftmax.logsumexp(X, b=np.ones((3, 2, 3))),
+    ),
+    "b-dtype": _calls(
+        lambda: pysoftmax.logsumexp(X, b=np.ones(3) * 1j),
+        lambda: pysoftmax.logsumexp(X, b=["a", "b", "c"]),
+    ),
+    "return-sign-type": _calls(
+        lambda: pysoftmax.logsumexp(X, return_sign=1),  # type: ignore[arg-type]
+        lambda: pysoftmax.logsumexp(X, return_sign=None),  # type: ignore[arg-type]
+    ),
+    "where-dtype": _calls(
+        *[
+            call
+            for w in ([1, 0, 1], np.ones(3), np.array(["a", "b", "c"]))
+            for call in _normalizing(X, where=w)
+        ],
+        lambda: pysoftmax.logsumexp(X, where=[1, 0, 1]),
+    ),
+    "where-shape": _calls(
+        *_normalizing(X, where=np.ones(2, bool)),
+        *_normalizing(X, where=np.ones((3, 3), bool)),
+        lambda: pysoftmax.logsumexp(X, where=np.ones((1, 2, 3, 1), bool)),
+    ),
+    "temperatures-shape": _calls(
+        *_normalizing(X, temperature=np.ones((2, 3))),
+        *_normalizing(X, temperature=np.ones((3, 1))),
+        *_normalizing(X, axis=0, temperature=np.ones((2, 1))),
+    ),
+    "temperatures-negative": _calls(
+        *_normalizing(X, temperature=np.array([[1.0], [-1.0]])),
+        *_normalizing(X, temperature=[[math.nan], [1.0]]),
+    ),
+    "out-shape": _calls(
+        lambda: pysoftmax.softmax(X, out=np.empty((3, 2))),
+        lambda: pysoftmax.logsumexp(X, out=np.empty((2, 1))),
+    ),
+    "out-dtype": _calls(
+        lambda: pysoftmax.softmax(X, out=np.empty((2, 3), np.float32)),
+        lambda: pysoftmax.log_softmax(X32, out=np.empty((2, 3))),
+    ),
+    "out-library": _calls(
+        lambda: pysoftmax.softmax(X, out=[[0.0] * 3] * 2),
+        lambda: pysoftmax.softmax(X, out=np.empty((2, 3)).tolist()),
+    ),
+    "out-read-only": _calls(lambda: pysoftmax.softmax(X, out=_read_only(np.empty((2, 3))))),
+    "dtype-not-floating": _calls(
+        *[
+            call
+            for d in (np.int32, np.bool_, np.complex128, "nope")
+            for call in _normalizing(X, dtype=d)
+        ],
+        lambda: pysoftmax.logsumexp(X, dtype=np.int64),
+    ),
     "temperature-negative": _calls(
         *_normalizing(X, temperature=-1.0),
         *_normalizing(X, temperature=-math.inf),
@@ -606,7 +735,7 @@ PY_CHECKS: dict[str, Callable[[], list[Outcome]]] = {
     "temperature-not-a-number": _calls(
         *[
             call
-            for t in ("1", None, True, 1j, [1.0], np.array([1.0]), np.datetime64("2020"))
+            for t in ("1", None, True, 1j, ["a"], np.array(["1.0"]), np.datetime64("2020"))
             for call in _normalizing(X, temperature=t)
         ]
     ),
@@ -672,7 +801,7 @@ PY_CHECKS: dict[str, Callable[[], list[Outcome]]] = {
 # The unknown-keyword row names `temperature`; softmax(keepdims=...) names its keyword too.
 EXTRA_KEYWORD_CHECKS = [
     (lambda: pysoftmax.softmax(X, keepdims=True), "keepdims"),  # type: ignore[call-arg]
-    (lambda: pysoftmax.log_softmax(X, out=None), "out"),  # type: ignore[call-arg]
+    (lambda: pysoftmax.log_softmax(X, output=None), "output"),  # type: ignore[call-arg]
 ]
 
 

@@ -133,6 +133,8 @@ VALGRIND_TARGETS = [
     "replay_log_softmax",
     "replay_logsumexp",
     "replay_status",
+    "test_sampling",
+    "replay_sample",
 ]
 
 
@@ -153,6 +155,8 @@ def _valgrind_programs(build: Path, consumer: Path) -> list[tuple[str, list[str]
             (f"replay_{harness}", [str(build / f"replay_{harness}"), "-runs=4000", rows])
         )
     programs.append(("replay_status", [str(build / "replay_status"), "-runs=3000", status]))
+    programs.append(("test_sampling", [str(build / "test_sampling")]))
+    programs.append(("replay_sample", [str(build / "replay_sample"), "-runs=2000"]))
     return programs
 
 

@@ -148,7 +148,8 @@ def fuzz_build(tmp_path_factory: pytest.TempPathFactory) -> FuzzBuild:
     if compiler is None:
         pytest.skip(reason)
     directory = tmp_path_factory.mktemp("fuzz-build") / "build"
-    targets = [f"fuzz_{name}" for name in (*ROW_HARNESSES, "status")] + ["known_defects"]
+    targets = [f"fuzz_{name}" for name in (*ROW_HARNESSES, "status", "sample")]
+    targets.append("known_defects")
     for command in (
         [
             CMAKE,
@@ -291,6 +292,13 @@ def test_the_status_harness_finds_nothing(
     fuzz_build: FuzzBuild, variants: list[str], tmp_path: Path
 ) -> None:
     _fuzz(fuzz_build, "status", variants, STATUS_SECONDS, tmp_path)
+
+
+def test_the_sample_harness_finds_nothing(
+    fuzz_build: FuzzBuild, variants: list[str], tmp_path: Path
+) -> None:
+    # The sampler's code has no kernel variants: one run (on the rows' seed corpus).
+    _fuzz(fuzz_build, "sample", variants[:1], SECONDS, tmp_path)
 
 
 # The defects the harnesses found (csrc/fuzz/README.md), each shown by csrc/fuzz/known_defects.c

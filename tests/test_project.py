@@ -55,6 +55,7 @@ def test_every_status_has_its_own_message():
         lib.PSM_E_SIZE_OVERFLOW,
         lib.PSM_E_OVERLAP,
         lib.PSM_E_STRIDE,
+        lib.PSM_E_NO_DISTRIBUTION,
     ]
     messages = [ffi.string(lib.psm_strerror(code)).decode() for code in codes]
     assert len(set(messages)) == len(codes) and "unknown status" not in messages

@@ -22,9 +22,11 @@
 
 #include "fuzz_common.h"
 
-static const int fz_statuses[6] = {PSM_OK,          PSM_E_NULL_POINTER, PSM_E_TEMPERATURE,
-                                   PSM_E_SIZE_OVERFLOW, PSM_E_OVERLAP,  PSM_E_STRIDE};
-static const char *fz_messages[6];
+#define FZ_STATUS_COUNT 7
+static const int fz_statuses[FZ_STATUS_COUNT] = {
+    PSM_OK,        PSM_E_NULL_POINTER, PSM_E_TEMPERATURE,    PSM_E_SIZE_OVERFLOW,
+    PSM_E_OVERLAP, PSM_E_STRIDE,       PSM_E_NO_DISTRIBUTION};
+static const char *fz_messages[FZ_STATUS_COUNT];
 static const char *fz_unknown;
 static const char *fz_isa_at_start;
 static char fz_version_text[64];
@@ -44,7 +46,7 @@ static size_t fz_bounded_length(const char *text, size_t limit)
 static int fz_known_index(int status)
 {
     int k;
-    for (k = 0; k < 6; k++)
+    for (k = 0; k < FZ_STATUS_COUNT; k++)
         if (fz_statuses[k] == status)
             return k;
     return -1;
@@ -60,7 +62,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     fz_unknown = psm_strerror(12345);
     FZ_CHECK(fz_unknown != NULL && strcmp(fz_unknown, "unknown status") == 0,
              "psm_strerror(12345) is not \"unknown status\"");
-    for (k = 0; k < 6; k++) {
+    for (k = 0; k < FZ_STATUS_COUNT; k++) {
         fz_messages[k] = psm_strerror(fz_statuses[k]);
         FZ_CHECK(fz_messages[k] != NULL, "psm_strerror(%d) is NULL", fz_statuses[k]);
         FZ_CHECK(fz_bounded_length(fz_messages[k], 200) > 0, "psm_strerror(%d) is empty",

@@ -20,24 +20,41 @@ static size_t byte_count(size_t a, size_t b, size_t element_size, int *overflow)
     return a * b * element_size;
 }
 
-int psm_check_arrays(const void *input, const void *output, size_t rows, size_t n,
-                     size_t output_per_row, size_t element_size)
+/* psm_check_arrays with an element size for each array; `same_allowed`: an
+ * output equal to the input is in place, not an overlap. */
+static int check_arrays(const void *input, size_t input_element_size, const void *output,
+                        size_t output_element_size, size_t rows, size_t n, size_t output_per_row,
+                        int same_allowed)
 {
     int overflow = 0;
-    size_t input_bytes = byte_count(rows, n, element_size, &overflow);
-    size_t output_bytes = byte_count(rows, output_per_row, element_size, &overflow);
+    size_t input_bytes = byte_count(rows, n, input_element_size, &overflow);
+    size_t output_bytes = byte_count(rows, output_per_row, output_element_size, &overflow);
     uintptr_t in_start, out_start;
     if (overflow)
         return PSM_E_SIZE_OVERFLOW;
     if ((input == NULL && input_bytes != 0) || (output == NULL && output_bytes != 0))
         return PSM_E_NULL_POINTER;
-    if (input == output || input_bytes == 0 || output_bytes == 0)
+    if ((same_allowed && input == output) || input_bytes == 0 || output_bytes == 0)
         return PSM_OK;
     in_start = (uintptr_t)input;
     out_start = (uintptr_t)output;
     if (in_start < out_start + output_bytes && out_start < in_start + input_bytes)
         return PSM_E_OVERLAP;
     return PSM_OK;
+}
+
+int psm_check_arrays(const void *input, const void *output, size_t rows, size_t n,
+                     size_t output_per_row, size_t element_size)
+{
+    return check_arrays(input, element_size, output, element_size, rows, n, output_per_row, 1);
+}
+
+int psm_check_arrays_mixed(const void *input, size_t input_element_size, const void *output,
+                           size_t output_element_size, size_t rows, size_t n,
+                           size_t output_per_row)
+{
+    return check_arrays(input, input_element_size, output, output_element_size, rows, n,
+                        output_per_row, 0);
 }
 
 /* The byte offsets of the lowest and highest element of a rows x n array with
@@ -98,15 +115,19 @@ static int elements_are_distinct(ptrdiff_t row_stride, ptrdiff_t stride, size_t 
     return !(step / a < rows && row_step / a < n);
 }
 
-int psm_check_strided(const void *input, ptrdiff_t input_row_stride, ptrdiff_t input_stride,
-                      const void *output, ptrdiff_t output_row_stride, ptrdiff_t output_stride,
-                      size_t rows, size_t n, size_t output_n, size_t element_size)
+/* psm_check_strided with an element size for each array; `same_allowed` as
+ * for check_arrays. */
+static int check_strided(const void *input, size_t input_element_size, ptrdiff_t input_row_stride,
+                         ptrdiff_t input_stride, const void *output, size_t output_element_size,
+                         ptrdiff_t output_row_stride, ptrdiff_t output_stride, size_t rows,
+                         size_t n, size_t output_n, int same_allowed)
 {
     ptrdiff_t in_low, in_high, out_low, out_high;
     int input_empty = rows == 0 || n == 0, output_empty = rows == 0 || output_n == 0;
-    if (!element_span(input_row_stride, input_stride, rows, n, element_size, &in_low, &in_high) ||
-        !element_span(output_row_stride, output_stride, rows, output_n, element_size, &out_low,
-                      &out_high))
+    if (!element_span(input_row_stride, input_stride, rows, n, input_element_size, &in_low,
+                      &in_high) ||
+        !element_span(output_row_stride, output_stride, rows, output_n, output_element_size,
+                      &out_low, &out_high))
         return PSM_E_SIZE_OVERFLOW;
     if ((input == NULL && !input_empty) || (output == NULL && !output_empty))
         return PSM_E_NULL_POINTER;
@@ -114,11 +135,54 @@ int psm_check_strided(const void *input, ptrdiff_t input_row_stride, ptrdiff_t i
         return PSM_E_STRIDE;
     if (input_empty || output_empty)
         return PSM_OK;
-    if (input == output && output_n == n && input_row_stride == output_row_stride &&
+    if (same_allowed && input == output && output_n == n && input_row_stride == output_row_stride &&
         input_stride == output_stride)
         return PSM_OK; /* in place: each entry is read before it is written */
     {
         /* Compared as integers: pointers into different objects may not be. */
+        intptr_t in_start = (intptr_t)input, out_start = (intptr_t)output;
+        if (in_start + in_low < out_start + out_high && out_start + out_low < in_start + in_high)
+            return PSM_E_OVERLAP;
+    }
+    return PSM_OK;
+}
+
+int psm_check_strided(const void *input, ptrdiff_t input_row_stride, ptrdiff_t input_stride,
+                      const void *output, ptrdiff_t output_row_stride, ptrdiff_t output_stride,
+                      size_t rows, size_t n, size_t output_n, size_t element_size)
+{
+    return check_strided(input, element_size, input_row_stride, input_stride, output,
+                         element_size, output_row_stride, output_stride, rows, n, output_n, 1);
+}
+
+int psm_check_strided_mixed(const void *input, size_t input_element_size,
+                            ptrdiff_t input_row_stride, ptrdiff_t input_stride,
+                            const void *output, size_t output_element_size,
+                            ptrdiff_t output_row_stride, ptrdiff_t output_stride, size_t rows,
+                            size_t n, size_t output_n)
+{
+    return check_strided(input, input_element_size, input_row_stride, input_stride, output,
+                         output_element_size, output_row_stride, output_stride, rows, n,
+                         output_n, 0);
+}
+
+int psm_check_side_input(const void *input, ptrdiff_t row_stride, ptrdiff_t stride, size_t rows,
+                         size_t n, size_t element_size, const void *output,
+                         ptrdiff_t output_row_stride, ptrdiff_t output_stride, size_t output_n,
+                         size_t output_element_size)
+{
+    ptrdiff_t in_low, in_high, out_low, out_high;
+    if (!element_span(row_stride, stride, rows, n, element_size, &in_low, &in_high) ||
+        !element_span(output_row_stride, output_stride, rows, output_n, output_element_size,
+                      &out_low, &out_high))
+        return PSM_E_SIZE_OVERFLOW;
+    if (rows == 0 || n == 0)
+        return PSM_OK;
+    if (input == NULL)
+        return PSM_E_NULL_POINTER;
+    if (output == NULL || output_n == 0)
+        return PSM_OK;
+    {
         intptr_t in_start = (intptr_t)input, out_start = (intptr_t)output;
         if (in_start + in_low < out_start + out_high && out_start + out_low < in_start + in_high)
             return PSM_E_OVERLAP;

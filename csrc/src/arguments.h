@@ -25,6 +25,30 @@ int psm_check_strided(const void *input, ptrdiff_t input_row_stride, ptrdiff_t i
                       const void *output, ptrdiff_t output_row_stride, ptrdiff_t output_stride,
                       size_t rows, size_t n, size_t output_n, size_t element_size);
 
+/* The checks of a second, read-only input (a mask, the per-row
+ * temperatures) of `rows` x `n` elements of `element_size` bytes:
+ * PSM_E_SIZE_OVERFLOW if its span exceeds PTRDIFF_MAX bytes, PSM_E_NULL_POINTER
+ * if it is NULL but not empty, PSM_E_OVERLAP if its span overlaps the output's
+ * (as psm_check_strided describes the output, output_element_size bytes each):
+ * the output is written while the input is still being read. */
+int psm_check_side_input(const void *input, ptrdiff_t row_stride, ptrdiff_t stride, size_t rows,
+                         size_t n, size_t element_size, const void *output,
+                         ptrdiff_t output_row_stride, ptrdiff_t output_stride, size_t output_n,
+                         size_t output_element_size);
+
+/* The same checks for an output whose elements differ in size from the
+ * input's (16-bit values in, float out): sizes and spans counted with each
+ * array's own element size, and an output equal to the input is an overlap
+ * (PSM_E_OVERLAP) too, as in place means nothing across element sizes. */
+int psm_check_arrays_mixed(const void *input, size_t input_element_size, const void *output,
+                           size_t output_element_size, size_t rows, size_t n,
+                           size_t output_per_row);
+int psm_check_strided_mixed(const void *input, size_t input_element_size,
+                            ptrdiff_t input_row_stride, ptrdiff_t input_stride,
+                            const void *output, size_t output_element_size,
+                            ptrdiff_t output_row_stride, ptrdiff_t output_stride, size_t rows,
+                            size_t n, size_t output_n);
+
 /* PSM_OK, or PSM_E_TEMPERATURE for a negative or NaN temperature. */
 int psm_check_temperature(double temperature);
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backward_table.h"
 #include "kernel_table.h"
 #include "pysoftmax.h"
 
@@ -64,4 +65,18 @@ const psm_row_kernels *psm_active_kernels(void)
 const char *psm_isa(void)
 {
     return psm_active_kernels()->name;
+}
+
+/* The backward kernels (backward_table.h) of the variant chosen above. */
+const psm_backward_kernels *psm_active_backward_kernels(void)
+{
+    const psm_row_kernels *forward = psm_active_kernels();
+#if defined(PSM_X86_VARIANTS)
+    if (forward == &psm_row_kernels_avx512)
+        return &psm_backward_kernels_avx512;
+    if (forward == &psm_row_kernels_avx2)
+        return &psm_backward_kernels_avx2;
+#endif
+    (void)forward;
+    return &psm_backward_kernels_baseline;
 }

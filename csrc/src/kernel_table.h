@@ -18,6 +18,7 @@
 #define PSM_KERNEL_TABLE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct {
     const char *name;
@@ -45,6 +46,18 @@ typedef struct {
     unsigned (*normalize_columns_f64)(const double *x, ptrdiff_t x_stride, double *y,
                                       ptrdiff_t y_stride, size_t columns, size_t n,
                                       double temperature, int log_output);
+    /* y_i = x_i where where_i != 0, else -inf (contiguous; y may be x);
+     * returns how many entries are included. */
+    size_t (*mask_row_f32)(const float *x, const unsigned char *where, float *y, size_t n);
+    size_t (*mask_row_f64)(const double *x, const unsigned char *where, double *y, size_t n);
+    /* For the 16-bit formats (half_rows.inc): max(x) of n >= 1 floats, NaN
+     * if one is NaN; and n contiguous float16 or bfloat16 bit patterns
+     * widened to float, or floats rounded to them (half_conversions.h). */
+    float (*max_f32)(const float *x, size_t n);
+    void (*f16_to_f32)(const uint16_t *x, float *y, size_t n);
+    void (*f32_to_f16)(const float *x, uint16_t *y, size_t n);
+    void (*bf16_to_f32)(const uint16_t *x, float *y, size_t n);
+    void (*f32_to_bf16)(const float *x, uint16_t *y, size_t n);
 } psm_row_kernels;
 
 /* Rows side by side are declined (and so computed by the row path) by

@@ -17,6 +17,7 @@
 #define PSM_LANE_FMA 1
 
 #include "vector_rows.inc"
+#include "backward_rows.inc"
 
 #if defined(__clang__)
 #pragma clang attribute pop

@@ -9,3 +9,4 @@
 #define PSM_LANE_FMA 0
 
 #include "vector_rows.inc"
+#include "backward_rows.inc"

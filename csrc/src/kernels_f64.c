@@ -1,5 +1,5 @@
 /*
- * kernels_f64.c -- the double instantiation of row_kernels.inc.
+ * kernels_f64.c -- the double instantiation of row_kernels.inc and weighted_rows.inc.
  */
 #define PSM_ELEM double
 #define PSM_NAME(base) PSM_NAME_WITH_SUFFIX(base, _f64)
@@ -7,3 +7,4 @@
 #define PSM_NAME_PASTE(base, suffix) base##suffix
 
 #include "row_kernels.inc"
+#include "weighted_rows.inc"

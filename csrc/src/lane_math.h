@@ -31,9 +31,9 @@
  * S = 1 + s (>= 1) in its 106 bits (the float64 rows leave them out when a
  * chunk raises the max). */
 #define PSM_LANE_NEGLIGIBLE (-700.0)
-/* The float64 exponentials clamp their arguments here (when they need to):
- * exp of anything below is 0 after rounding, and exp(z) * 2^600 stays a
- * normal number. */
+/* The float64 exponentials clamp their arguments here (when they need to;
+ * the backward kernels test for it): exp of anything below is 0 after
+ * rounding, and exp(z) * 2^600 stays a normal number. */
 #define PSM_LANE_FLOOR (-1000.0)
 
 PSM_INTERNAL uint64_t psm_lane_bits(double value)
@@ -48,6 +48,28 @@ PSM_INTERNAL double psm_lane_from_bits(uint64_t bits)
     double value;
     memcpy(&value, &bits, sizeof value);
     return value;
+}
+
+/* 2^k for an integral k in [-1022, 1023], from its bits. */
+PSM_INTERNAL double psm_lane_pow2(double k)
+{
+    /* k + 2^52 + 2^51 holds k in its low mantissa bits (|k| < 2^51). */
+    const double shifter = 0x1.8p52;
+    uint64_t biased = psm_lane_bits(k + shifter) - psm_lane_bits(shifter) + 1023u;
+    return psm_lane_from_bits(biased << 52);
+}
+
+/* ln2 in two parts (Cody-Waite): the high part has 32 significant bits, so
+ * k * ln2_hi is exact and so is z - k * ln2_hi, for |z| <= 1100. */
+#define PSM_LANE_LN2_HI 0x1.62e42feep-1
+#define PSM_LANE_LN2_LO 0x1.a39ef35793c76p-33
+
+/* round(z / ln2), as a double. */
+PSM_INTERNAL double psm_lane_exponent(double z)
+{
+    const double inv_ln2 = 0x1.71547652b82fep0;
+    const double shifter = 0x1.8p52;
+    return PSM_MULTIPLY_ADD(z, inv_ln2, shifter) - shifter;
 }
 
 /* exp(z) for z in [-708, 0], relative error below 2^-27.9: what float
@@ -119,6 +141,36 @@ PSM_INTERNAL double psm_lane_dd_multiply(double a_hi, double a_lo, double b_hi, 
     double product = psm_lane_two_product(a_hi, b_hi, &error);
     error += a_hi * b_lo + a_lo * b_hi;
     return psm_lane_fast_two_sum(product, error, lo);
+}
+
+/* exp(z_hi + z_lo) = (e_hi + e_lo) * 2^k for z_hi in [-1000, 0], relative
+ * error below 2^-60 (the method of psm_exp_dd in double_double.h, in lane
+ * form: Taylor series to r^14 / 14!): the backward kernels'
+ * (backward_rows.inc); the forward ones have their own, below. */
+PSM_INTERNAL double psm_lane_exp_dd(double z_hi, double z_lo, double *e_lo, double *k)
+{
+    double r_hi, r_lo, p, one_plus_r, one_plus_r_lo;
+    *k = psm_lane_exponent(z_hi);
+    r_hi = psm_lane_fast_two_sum(PSM_MULTIPLY_ADD(*k, -PSM_LANE_LN2_HI, z_hi),
+                                 PSM_MULTIPLY_ADD(*k, -PSM_LANE_LN2_LO, z_lo), &r_lo);
+    p = 1.0 / 87178291200.0;
+    p = PSM_MULTIPLY_ADD(p, r_hi, 1.0 / 6227020800.0);
+    p = PSM_MULTIPLY_ADD(p, r_hi, 1.0 / 479001600.0);
+    p = PSM_MULTIPLY_ADD(p, r_hi, 1.0 / 39916800.0);
+    p = PSM_MULTIPLY_ADD(p, r_hi, 1.0 / 3628800.0);
+    p = PSM_MULTIPLY_ADD(p, r_hi, 1.0 / 362880.0);
+    p = PSM_MULTIPLY_ADD(p, r_hi, 1.0 / 40320.0);
+    p = PSM_MULTIPLY_ADD(p, r_hi, 1.0 / 5040.0);
+    p = PSM_MULTIPLY_ADD(p, r_hi, 1.0 / 720.0);
+    p = PSM_MULTIPLY_ADD(p, r_hi, 1.0 / 120.0);
+    p = PSM_MULTIPLY_ADD(p, r_hi, 1.0 / 24.0);
+    p = PSM_MULTIPLY_ADD(p, r_hi, 1.0 / 6.0);
+    p = PSM_MULTIPLY_ADD(p, r_hi, 0.5);
+    p = p * (r_hi * r_hi);
+    /* exp(r_hi + r_lo) = 1 + r_hi + p + r_lo (1 + r_hi), to 2^-60 */
+    one_plus_r = psm_lane_fast_two_sum(1.0, r_hi, &one_plus_r_lo);
+    one_plus_r_lo += p + PSM_MULTIPLY_ADD(r_lo, r_hi, r_lo);
+    return psm_lane_fast_two_sum(one_plus_r, one_plus_r_lo, e_lo);
 }
 
 /* ------------------------------------------ the float64 kernels' exp */

@@ -21,6 +21,8 @@ const char *psm_strerror(int status)
         return "output overlaps the input without being the same array";
     case PSM_E_STRIDE:
         return "output strides make two outputs share an element";
+    case PSM_E_NO_DISTRIBUTION:
+        return "a row to sample from holds NaN, is empty or has no entry above -inf";
     default:
         return "unknown status";
     }

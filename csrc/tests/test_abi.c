@@ -365,14 +365,16 @@ static void test_in_place(const dtype *t)
 
 static void test_strerror(void)
 {
-    const int statuses[] = {PSM_OK, PSM_E_NULL_POINTER, PSM_E_TEMPERATURE, PSM_E_SIZE_OVERFLOW,
-                            PSM_E_OVERLAP, PSM_E_STRIDE};
-    const int others[] = {1, 2, -6, -7, -99, -100, 100, INT_MIN, INT_MAX};
+    const int statuses[] = {PSM_OK,        PSM_E_NULL_POINTER, PSM_E_TEMPERATURE,
+                            PSM_E_SIZE_OVERFLOW, PSM_E_OVERLAP, PSM_E_STRIDE,
+                            PSM_E_NO_DISTRIBUTION};
+    const int others[] = {1, 2, -7, -8, -99, -100, 100, INT_MIN, INT_MAX};
     const size_t count = sizeof statuses / sizeof statuses[0];
     size_t i, j;
 
     CHECK(PSM_OK == 0 && PSM_E_NULL_POINTER == -1 && PSM_E_TEMPERATURE == -2
-              && PSM_E_SIZE_OVERFLOW == -3 && PSM_E_OVERLAP == -4 && PSM_E_STRIDE == -5,
+              && PSM_E_SIZE_OVERFLOW == -3 && PSM_E_OVERLAP == -4 && PSM_E_STRIDE == -5
+              && PSM_E_NO_DISTRIBUTION == -6,
           "status values changed");
     for (i = 0; i < count; i++) {
         const char *message = psm_strerror(statuses[i]);

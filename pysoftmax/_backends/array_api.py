@@ -82,11 +82,19 @@ class _Row:
         return self._count(self.is_above_negative_infinity)
 
 
-def _shifted(row: _Row, temperature: float) -> tuple[Array, Array, Array]:
+def _choose(xp: Namespace, condition: Any, if_true: Any, if_false: Any) -> Any:
+    """``xp.where`` for an array condition, plain selection for a Python bool."""
+    if isinstance(condition, bool):
+        return if_true if condition else if_false
+    return xp.where(condition, if_true, if_false)
+
+
+def _shifted(row: _Row, temperature: Any) -> tuple[Array, Array, Array]:
     """Return ``(z_hi, z_lo, vanishes)``: ``z = (x - max) / T`` and where it is -inf.
 
-    Where ``vanishes``, ``z_hi`` is ``-inf`` or below ``-2**995`` (then its
-    low part is 0), as in ``psm_shifted``.
+    ``temperature`` is a float, or an array with one (finite, positive) per
+    row.  Where ``vanishes``, ``z_hi`` is ``-inf`` or below ``-2**995`` (then
+    its low part is 0), as in ``psm_shifted``.
     """
     xp = row.xp
     # fl(x - max) overflows exactly when fl(x/2 - max/2) < -DOUBLE_MAX/2:
@@ -95,21 +103,27 @@ def _shifted(row: _Row, temperature: float) -> tuple[Array, Array, Array]:
     # With max at 2^1022 or beyond, TwoSum's partial sums can overflow although x - max does
     # not: there the halves' difference is taken (exact), as psm_shifted does.
     large_max = xp.abs(row.safe_max) >= 2.0**1022
-    if temperature > 1.0:
-        # (x - max) / T is still finite there: it is (x/2 - max/2) / (T/2).
-        halve = xp.where(overflows | large_max, xp.zeros_like(row.safe_x) + 0.5, 1.0)
-        d_hi, d_lo = dd.two_sum(row.safe_x * halve, -row.safe_max * halve)
-        divisor = temperature * halve
-        vanishes = ~row.is_above_negative_infinity
-    else:
-        halve = xp.where(large_max, xp.zeros_like(row.safe_x) + 0.5, 1.0)
-        d_hi, d_lo = dd.two_sum(
-            xp.where(overflows, row.safe_max, row.safe_x) * halve, -row.safe_max * halve
-        )
-        d_hi, d_lo = d_hi / halve, d_lo / halve  # exact: doubling a finite difference
-        divisor = xp.zeros_like(d_hi) + temperature
-        vanishes = overflows | ~row.is_above_negative_infinity
-    if temperature == 1.0:
+    above_one = temperature > 1.0
+    if not isinstance(above_one, bool):  # one temperature per row: both ways, per row
+        above_one = xp.broadcast_to(above_one, row.safe_x.shape)
+    half = xp.zeros_like(row.safe_x) + 0.5
+    # T > 1: (x - max) / T is still finite where x - max overflows: it is (x/2 - max/2) / (T/2).
+    # T <= 1: the overflowing differences vanish; the halved ones are doubled back (exact).
+    halve = _choose(
+        xp, above_one, xp.where(overflows | large_max, half, 1.0), xp.where(large_max, half, 1.0)
+    )
+    minuend = _choose(xp, above_one, row.safe_x, xp.where(overflows, row.safe_max, row.safe_x))
+    d_hi, d_lo = dd.two_sum(minuend * halve, -row.safe_max * halve)
+    unhalve = _choose(xp, above_one, 1.0, halve)  # T > 1 keeps the halves
+    d_hi, d_lo = d_hi / unhalve, d_lo / unhalve
+    divisor = _choose(xp, above_one, temperature * halve, xp.zeros_like(d_hi) + temperature)
+    vanishes = _choose(
+        xp,
+        above_one,
+        ~row.is_above_negative_infinity,
+        overflows | ~row.is_above_negative_infinity,
+    )
+    if isinstance(temperature, float) and temperature == 1.0:
         return xp.where(vanishes, -math.inf, d_hi), xp.where(vanishes, 0.0, d_lo), vanishes
     # Quotients beyond 2**995 are kept as plain quotients (-inf where they
     # overflow): the splitting in dd.divide needs smaller ones.
@@ -160,7 +174,7 @@ def _log_total(row: _Row, z_hi: Array, z_lo: Array, vanishes: Array) -> tuple[Ar
     return s_hi, s_lo
 
 
-def _apply_edge_rules(row: _Row, result: Array, temperature: float, function: str) -> Array:
+def _apply_edge_rules(row: _Row, result: Array, temperature: Any, function: str) -> Array:
     """Overwrite the rows that a rule of the edge-case table decides.
 
     The rules come from ``pysoftmax/edge_cases.json`` (``_edge_rules.RULES``),
@@ -214,27 +228,39 @@ def _normalize(request: Request, log_output: bool) -> Array:
     x = xp.astype(request.x, xp.float64)
     row = _Row(xp, x, request.axes)
     temperature = request.temperature
-    if temperature in (0.0, math.inf):
+    if request.per_row_temperature:
+        # The rows at T = 0 or inf are the edge rules'; the others are computed as usual.
+        temperature = xp.astype(temperature, xp.float64)
+        limit = (temperature == 0.0) | (temperature == math.inf)
+        result = _normalize_finite(row, xp.where(limit, 1.0, temperature), log_output)
+    elif temperature in (0.0, math.inf):
         result = xp.zeros_like(x)
     else:
-        z_hi, z_lo, vanishes = _shifted(row, temperature)
-        s_hi, s_lo = _log_total(row, z_hi, z_lo, vanishes)
-        if log_output:
-            log_hi, log_lo = dd.log1p(xp, s_hi, s_lo)
-            t_hi, t_lo = dd.two_sum(xp.where(vanishes, 0.0, z_hi), -log_hi)
-            result = xp.where(vanishes, z_hi, t_hi + (t_lo + (z_lo - log_lo)))
-        else:
-            total_hi, total_lo = dd.two_sum(1.0, s_hi)
-            total_hi, total_lo = dd.fast_two_sum(total_hi, total_lo + s_lo)
-            alive = row.finite & ~vanishes & (z_hi >= dd.EXP_NEGLIGIBLE)
-            e_hi, e_lo, k = dd.exp(xp, xp.where(alive, z_hi, 0.0), xp.where(alive, z_lo, 0.0))
-            quotient = e_hi / total_hi
-            p_hi, p_lo = dd.two_product(quotient, total_hi)
-            remainder = ((e_hi - p_hi) - p_lo) + (e_lo - quotient * total_lo)
-            value = dd.scale(xp, quotient + remainder / total_hi, k)
-            result = xp.where(alive, value, 0.0)
+        result = _normalize_finite(row, temperature, log_output)
     result = _apply_edge_rules(row, result, temperature, "log_softmax" if log_output else "softmax")
     return result  # float64: the front door rounds it to the result dtype, once
+
+
+def _normalize_finite(row: _Row, temperature: Any, log_output: bool) -> Array:
+    """Softmax or log-softmax where ``0 < T < inf`` (a float, or one per row)."""
+    xp = row.xp
+    z_hi, z_lo, vanishes = _shifted(row, temperature)
+    s_hi, s_lo = _log_total(row, z_hi, z_lo, vanishes)
+    if log_output:
+        log_hi, log_lo = dd.log1p(xp, s_hi, s_lo)
+        t_hi, t_lo = dd.two_sum(xp.where(vanishes, 0.0, z_hi), -log_hi)
+        result = xp.where(vanishes, z_hi, t_hi + (t_lo + (z_lo - log_lo)))
+    else:
+        total_hi, total_lo = dd.two_sum(1.0, s_hi)
+        total_hi, total_lo = dd.fast_two_sum(total_hi, total_lo + s_lo)
+        alive = row.finite & ~vanishes & (z_hi >= dd.EXP_NEGLIGIBLE)
+        e_hi, e_lo, k = dd.exp(xp, xp.where(alive, z_hi, 0.0), xp.where(alive, z_lo, 0.0))
+        quotient = e_hi / total_hi
+        p_hi, p_lo = dd.two_product(quotient, total_hi)
+        remainder = ((e_hi - p_hi) - p_lo) + (e_lo - quotient * total_lo)
+        value = dd.scale(xp, quotient + remainder / total_hi, k)
+        result = xp.where(alive, value, 0.0)
+    return result
 
 
 def softmax(request: Request) -> Array:

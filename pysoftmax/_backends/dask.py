@@ -12,6 +12,7 @@ holds a whole row.  Nothing is computed until the caller asks.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import sys
 from typing import Any
@@ -42,6 +43,22 @@ def refuses(x: Any) -> str | None:
     return None if array_api_compat.is_dask_array(x) else "it takes dask arrays only"
 
 
+def computes_natively(dtype: Any, result_dtype: Any) -> bool:
+    """Whether float16 or bfloat16 arrays come as they are (see ``pysoftmax/_backends``).
+
+    The blocks go to pysoftmax in their own dtype (numpy blocks: to the C core, without a
+    float32 copy); a row spread over blocks is computed in float32 and rounded back here, in
+    the blocks, where the overflow of a correct rounding to +-inf raises no numpy warning (the
+    front door's rounding would run only when the graph is computed, outside its errstate).
+    """
+    dtype = np.dtype(dtype)
+    return (
+        dtype.itemsize == 2
+        and dtype.name in ("float16", "bfloat16")
+        and np.dtype(result_dtype).name == dtype.name
+    )
+
+
 def _rows_are_whole_blocks(x: Any, axes: tuple[int, ...]) -> bool:
     return all(len(x.chunks[axis]) == 1 for axis in axes)
 
@@ -62,6 +79,8 @@ def _compute(request: Request, function: str) -> Any:
 
     x = request.x
     if not _rows_are_whole_blocks(x, request.axes):
+        if x.dtype.itemsize == 2:  # the method runs in float32, then rounds to x's dtype
+            request = dataclasses.replace(request, x=x.astype(np.float32))
         result = getattr(array_api, function)(request)
         return result.map_blocks(_round_to(x.dtype), dtype=x.dtype)
     if function == "logsumexp":  # keeps the reduced axes, with size 1

@@ -44,6 +44,8 @@ pub mod ffi {
     pub const PSM_E_OVERLAP: c_int = -4;
     /// `PSM_E_STRIDE`: output strides make two outputs share an element.
     pub const PSM_E_STRIDE: c_int = -5;
+    /// `PSM_E_NO_DISTRIBUTION`: the sampler met a row with NaN or no entry above -inf.
+    pub const PSM_E_NO_DISTRIBUTION: c_int = -6;
 
     #[allow(missing_docs)]
     extern "C" {
@@ -139,6 +141,491 @@ pub mod ffi {
             rows: usize,
             n: usize,
         ) -> c_int;
+        pub fn psm_softmax_general_f32(
+            x: *const f32,
+            x_row_stride: isize,
+            x_stride: isize,
+            where_: *const u8,
+            where_row_stride: isize,
+            where_stride: isize,
+            temperatures: *const f32,
+            temperature_stride: isize,
+            y: *mut f32,
+            y_row_stride: isize,
+            y_stride: isize,
+            rows: usize,
+            n: usize,
+        ) -> c_int;
+        pub fn psm_softmax_general_f64(
+            x: *const f64,
+            x_row_stride: isize,
+            x_stride: isize,
+            where_: *const u8,
+            where_row_stride: isize,
+            where_stride: isize,
+            temperatures: *const f64,
+            temperature_stride: isize,
+            y: *mut f64,
+            y_row_stride: isize,
+            y_stride: isize,
+            rows: usize,
+            n: usize,
+        ) -> c_int;
+        pub fn psm_log_softmax_general_f32(
+            x: *const f32,
+            x_row_stride: isize,
+            x_stride: isize,
+            where_: *const u8,
+            where_row_stride: isize,
+            where_stride: isize,
+            temperatures: *const f32,
+            temperature_stride: isize,
+            y: *mut f32,
+            y_row_stride: isize,
+            y_stride: isize,
+            rows: usize,
+            n: usize,
+        ) -> c_int;
+        pub fn psm_log_softmax_general_f64(
+            x: *const f64,
+            x_row_stride: isize,
+            x_stride: isize,
+            where_: *const u8,
+            where_row_stride: isize,
+            where_stride: isize,
+            temperatures: *const f64,
+            temperature_stride: isize,
+            y: *mut f64,
+            y_row_stride: isize,
+            y_stride: isize,
+            rows: usize,
+            n: usize,
+        ) -> c_int;
+        pub fn psm_logsumexp_general_f32(
+            x: *const f32,
+            x_row_stride: isize,
+            x_stride: isize,
+            where_: *const u8,
+            where_row_stride: isize,
+            where_stride: isize,
+            out: *mut f32,
+            out_stride: isize,
+            rows: usize,
+            n: usize,
+        ) -> c_int;
+        pub fn psm_logsumexp_general_f64(
+            x: *const f64,
+            x_row_stride: isize,
+            x_stride: isize,
+            where_: *const u8,
+            where_row_stride: isize,
+            where_stride: isize,
+            out: *mut f64,
+            out_stride: isize,
+            rows: usize,
+            n: usize,
+        ) -> c_int;
+        pub fn psm_logsumexp_weighted_f32(
+            x: *const f32,
+            x_row_stride: isize,
+            x_stride: isize,
+            b: *const f32,
+            b_row_stride: isize,
+            b_stride: isize,
+            out: *mut f32,
+            out_stride: isize,
+            sign: *mut f32,
+            sign_stride: isize,
+            rows: usize,
+            n: usize,
+        ) -> c_int;
+        pub fn psm_logsumexp_weighted_f64(
+            x: *const f64,
+            x_row_stride: isize,
+            x_stride: isize,
+            b: *const f64,
+            b_row_stride: isize,
+            b_stride: isize,
+            out: *mut f64,
+            out_stride: isize,
+            sign: *mut f64,
+            sign_stride: isize,
+            rows: usize,
+            n: usize,
+        ) -> c_int;
+        pub fn psm_sample_f32(
+            x: *const f32,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+            seed: u64,
+            indices: *mut i64,
+        ) -> c_int;
+        pub fn psm_sample_f64(
+            x: *const f64,
+            rows: usize,
+            n: usize,
+            temperature: f64,
+            seed: u64,
+            indices: *mut i64,
+        ) -> c_int;
+        pub fn psm_sample_strided_f32(
+            x: *const f32,
+            x_row_stride: isize,
+            x_stride: isize,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+            seed: u64,
+            first_row: u64,
+            indices: *mut i64,
+        ) -> c_int;
+        pub fn psm_sample_strided_f64(
+            x: *const f64,
+            x_row_stride: isize,
+            x_stride: isize,
+            rows: usize,
+            n: usize,
+            temperature: f64,
+            seed: u64,
+            first_row: u64,
+            indices: *mut i64,
+        ) -> c_int;
+        pub fn psm_sample_noise(seed: u64, row: u64, column: u64) -> f64;
+        pub fn psm_softmax_backward_f32(
+            y: *const f32,
+            dy: *const f32,
+            dx: *mut f32,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_softmax_backward_f64(
+            y: *const f64,
+            dy: *const f64,
+            dx: *mut f64,
+            rows: usize,
+            n: usize,
+            temperature: f64,
+        ) -> c_int;
+        pub fn psm_log_softmax_backward_f32(
+            y: *const f32,
+            dy: *const f32,
+            dx: *mut f32,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_log_softmax_backward_f64(
+            y: *const f64,
+            dy: *const f64,
+            dx: *mut f64,
+            rows: usize,
+            n: usize,
+            temperature: f64,
+        ) -> c_int;
+        pub fn psm_softmax_backward_strided_f32(
+            y: *const f32,
+            y_row_stride: isize,
+            y_stride: isize,
+            dy: *const f32,
+            dy_row_stride: isize,
+            dy_stride: isize,
+            dx: *mut f32,
+            dx_row_stride: isize,
+            dx_stride: isize,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_softmax_backward_strided_f64(
+            y: *const f64,
+            y_row_stride: isize,
+            y_stride: isize,
+            dy: *const f64,
+            dy_row_stride: isize,
+            dy_stride: isize,
+            dx: *mut f64,
+            dx_row_stride: isize,
+            dx_stride: isize,
+            rows: usize,
+            n: usize,
+            temperature: f64,
+        ) -> c_int;
+        pub fn psm_log_softmax_backward_strided_f32(
+            y: *const f32,
+            y_row_stride: isize,
+            y_stride: isize,
+            dy: *const f32,
+            dy_row_stride: isize,
+            dy_stride: isize,
+            dx: *mut f32,
+            dx_row_stride: isize,
+            dx_stride: isize,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_log_softmax_backward_strided_f64(
+            y: *const f64,
+            y_row_stride: isize,
+            y_stride: isize,
+            dy: *const f64,
+            dy_row_stride: isize,
+            dy_stride: isize,
+            dx: *mut f64,
+            dx_row_stride: isize,
+            dx_stride: isize,
+            rows: usize,
+            n: usize,
+            temperature: f64,
+        ) -> c_int;
+        pub fn psm_softmax_backward_general_f32(
+            y: *const f32,
+            y_row_stride: isize,
+            y_stride: isize,
+            dy: *const f32,
+            dy_row_stride: isize,
+            dy_stride: isize,
+            temperatures: *const f32,
+            temperature_stride: isize,
+            dx: *mut f32,
+            dx_row_stride: isize,
+            dx_stride: isize,
+            rows: usize,
+            n: usize,
+        ) -> c_int;
+        pub fn psm_softmax_backward_general_f64(
+            y: *const f64,
+            y_row_stride: isize,
+            y_stride: isize,
+            dy: *const f64,
+            dy_row_stride: isize,
+            dy_stride: isize,
+            temperatures: *const f64,
+            temperature_stride: isize,
+            dx: *mut f64,
+            dx_row_stride: isize,
+            dx_stride: isize,
+            rows: usize,
+            n: usize,
+        ) -> c_int;
+        pub fn psm_log_softmax_backward_general_f32(
+            y: *const f32,
+            y_row_stride: isize,
+            y_stride: isize,
+            dy: *const f32,
+            dy_row_stride: isize,
+            dy_stride: isize,
+            temperatures: *const f32,
+            temperature_stride: isize,
+            dx: *mut f32,
+            dx_row_stride: isize,
+            dx_stride: isize,
+            rows: usize,
+            n: usize,
+        ) -> c_int;
+        pub fn psm_log_softmax_backward_general_f64(
+            y: *const f64,
+            y_row_stride: isize,
+            y_stride: isize,
+            dy: *const f64,
+            dy_row_stride: isize,
+            dy_stride: isize,
+            temperatures: *const f64,
+            temperature_stride: isize,
+            dx: *mut f64,
+            dx_row_stride: isize,
+            dx_stride: isize,
+            rows: usize,
+            n: usize,
+        ) -> c_int;
+        // float16 and bfloat16, as their bit patterns (u16); _f32: float32 out.
+        pub fn psm_softmax_f16(
+            x: *const u16,
+            y: *mut u16,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_log_softmax_f16(
+            x: *const u16,
+            y: *mut u16,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_logsumexp_f16(x: *const u16, out: *mut u16, rows: usize, n: usize) -> c_int;
+        pub fn psm_softmax_strided_f16(
+            x: *const u16,
+            x_row_stride: isize,
+            x_stride: isize,
+            y: *mut u16,
+            y_row_stride: isize,
+            y_stride: isize,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_log_softmax_strided_f16(
+            x: *const u16,
+            x_row_stride: isize,
+            x_stride: isize,
+            y: *mut u16,
+            y_row_stride: isize,
+            y_stride: isize,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_logsumexp_strided_f16(
+            x: *const u16,
+            x_row_stride: isize,
+            x_stride: isize,
+            out: *mut u16,
+            out_stride: isize,
+            rows: usize,
+            n: usize,
+        ) -> c_int;
+        pub fn psm_softmax_f16_f32(
+            x: *const u16,
+            y: *mut f32,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_log_softmax_f16_f32(
+            x: *const u16,
+            y: *mut f32,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_logsumexp_f16_f32(x: *const u16, out: *mut f32, rows: usize, n: usize) -> c_int;
+        pub fn psm_softmax_strided_f16_f32(
+            x: *const u16,
+            x_row_stride: isize,
+            x_stride: isize,
+            y: *mut f32,
+            y_row_stride: isize,
+            y_stride: isize,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_log_softmax_strided_f16_f32(
+            x: *const u16,
+            x_row_stride: isize,
+            x_stride: isize,
+            y: *mut f32,
+            y_row_stride: isize,
+            y_stride: isize,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_logsumexp_strided_f16_f32(
+            x: *const u16,
+            x_row_stride: isize,
+            x_stride: isize,
+            out: *mut f32,
+            out_stride: isize,
+            rows: usize,
+            n: usize,
+        ) -> c_int;
+        pub fn psm_softmax_bf16(
+            x: *const u16,
+            y: *mut u16,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_log_softmax_bf16(
+            x: *const u16,
+            y: *mut u16,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_logsumexp_bf16(x: *const u16, out: *mut u16, rows: usize, n: usize) -> c_int;
+        pub fn psm_softmax_strided_bf16(
+            x: *const u16,
+            x_row_stride: isize,
+            x_stride: isize,
+            y: *mut u16,
+            y_row_stride: isize,
+            y_stride: isize,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_log_softmax_strided_bf16(
+            x: *const u16,
+            x_row_stride: isize,
+            x_stride: isize,
+            y: *mut u16,
+            y_row_stride: isize,
+            y_stride: isize,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_logsumexp_strided_bf16(
+            x: *const u16,
+            x_row_stride: isize,
+            x_stride: isize,
+            out: *mut u16,
+            out_stride: isize,
+            rows: usize,
+            n: usize,
+        ) -> c_int;
+        pub fn psm_softmax_bf16_f32(
+            x: *const u16,
+            y: *mut f32,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_log_softmax_bf16_f32(
+            x: *const u16,
+            y: *mut f32,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_logsumexp_bf16_f32(x: *const u16, out: *mut f32, rows: usize, n: usize)
+            -> c_int;
+        pub fn psm_softmax_strided_bf16_f32(
+            x: *const u16,
+            x_row_stride: isize,
+            x_stride: isize,
+            y: *mut f32,
+            y_row_stride: isize,
+            y_stride: isize,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_log_softmax_strided_bf16_f32(
+            x: *const u16,
+            x_row_stride: isize,
+            x_stride: isize,
+            y: *mut f32,
+            y_row_stride: isize,
+            y_stride: isize,
+            rows: usize,
+            n: usize,
+            temperature: f32,
+        ) -> c_int;
+        pub fn psm_logsumexp_strided_bf16_f32(
+            x: *const u16,
+            x_row_stride: isize,
+            x_stride: isize,
+            out: *mut f32,
+            out_stride: isize,
+            rows: usize,
+            n: usize,
+        ) -> c_int;
         pub fn psm_strerror(status: c_int) -> *const c_char;
         pub fn psm_version() -> *const c_char;
         pub fn psm_version_number() -> c_int;
@@ -167,6 +654,8 @@ pub enum Error {
     Overlap,
     /// `PSM_E_STRIDE` (-5): output strides under which two outputs share an element.
     Stride,
+    /// `PSM_E_NO_DISTRIBUTION` (-6): the sampler met a row with NaN or nothing above -inf.
+    NoDistribution,
     /// A status this crate does not know (a newer library); the code is kept.
     Unknown(i32),
     /// A slice's length is not what `rows` and `n` call for (no call was made).
@@ -195,6 +684,7 @@ impl Error {
             ffi::PSM_E_SIZE_OVERFLOW => Some(Error::SizeOverflow),
             ffi::PSM_E_OVERLAP => Some(Error::Overlap),
             ffi::PSM_E_STRIDE => Some(Error::Stride),
+            ffi::PSM_E_NO_DISTRIBUTION => Some(Error::NoDistribution),
             other => Some(Error::Unknown(other)),
         }
     }
@@ -207,6 +697,7 @@ impl Error {
             Error::SizeOverflow => Some(ffi::PSM_E_SIZE_OVERFLOW),
             Error::Overlap => Some(ffi::PSM_E_OVERLAP),
             Error::Stride => Some(ffi::PSM_E_STRIDE),
+            Error::NoDistribution => Some(ffi::PSM_E_NO_DISTRIBUTION),
             Error::Unknown(status) => Some(status),
             Error::Length { .. } | Error::OutOfBounds { .. } => None,
         }

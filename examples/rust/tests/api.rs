@@ -33,6 +33,7 @@ fn the_status_codes_are_the_headers() {
         ("PSM_E_SIZE_OVERFLOW", ffi::PSM_E_SIZE_OVERFLOW),
         ("PSM_E_OVERLAP", ffi::PSM_E_OVERLAP),
         ("PSM_E_STRIDE", ffi::PSM_E_STRIDE),
+        ("PSM_E_NO_DISTRIBUTION", ffi::PSM_E_NO_DISTRIBUTION),
     ];
     let theirs: Vec<(&str, i32)> = header::STATUS_CODES.to_vec();
     assert_eq!(theirs, ours, "ffi's PSM_* constants differ from enum psm_status");
@@ -46,6 +47,7 @@ fn each_error_is_its_status_with_the_librarys_message() {
         Error::SizeOverflow,
         Error::Overlap,
         Error::Stride,
+        Error::NoDistribution,
     ];
     for (error, (name, code)) in errors.iter().zip(&header::STATUS_CODES[1..]) {
         assert_eq!(error.status(), Some(*code), "{name}");
@@ -242,4 +244,46 @@ fn calls_from_many_threads_at_once() {
             "every thread, every call: the same bits"
         );
     }
+}
+
+#[test]
+fn the_backward_functions_keep_a_nan_at_a_zero_probability_out() {
+    // softmax's gradient y * (dy - sum(dy * y)): the entry with y == 0 gets 0 and its
+    // NaN never reaches the sum.
+    let y = [0.25f64, 0.0, 0.75];
+    let dy = [1.0f64, f64::NAN, 0.0];
+    let mut dx = [9.0f64; 3];
+    let status = unsafe {
+        ffi::psm_softmax_backward_f64(y.as_ptr(), dy.as_ptr(), dx.as_mut_ptr(), 1, 3, 1.0)
+    };
+    assert_eq!(status, ffi::PSM_OK);
+    assert_eq!(dx, [0.1875, 0.0, -0.1875]);
+    // log_softmax's, strided: the row reversed, y == -inf in the middle
+    let y = [0.25f32.ln(), f32::NEG_INFINITY, 0.75f32.ln()];
+    let dy = [0.0f32, f32::INFINITY, 2.0];
+    let mut dx = [9.0f32; 3];
+    let status = unsafe {
+        ffi::psm_log_softmax_backward_strided_f32(
+            y.as_ptr().add(2),
+            3,
+            -1,
+            dy.as_ptr().add(2),
+            3,
+            -1,
+            dx.as_mut_ptr().add(2),
+            3,
+            -1,
+            1,
+            3,
+            2.0,
+        )
+    };
+    assert_eq!(status, ffi::PSM_OK);
+    // (dy - exp(y) * 2) / 2 with exp(y) within a float's rounding of 0.25 and 0.75
+    assert!((dx[0] + 0.25).abs() < 1e-6 && dx[1] == 0.0 && (dx[2] - 0.25).abs() < 1e-6, "{dx:?}");
+    let (y, dy, mut dx) = ([0.5f64], [1.0f64], [9.0f64]);
+    let status = unsafe {
+        ffi::psm_softmax_backward_f64(y.as_ptr(), dy.as_ptr(), dx.as_mut_ptr(), 1, 1, -1.0)
+    };
+    assert_eq!((status, dx[0]), (ffi::PSM_E_TEMPERATURE, 9.0));
 }

@@ -1,0 +1,9 @@
+/*
+ * backward_f32.c -- the float instantiation of backward_functions.inc.
+ */
+#define PSM_ELEM float
+#define PSM_NAME(base) PSM_NAME_WITH_SUFFIX(base, _f32)
+#define PSM_NAME_WITH_SUFFIX(base, suffix) PSM_NAME_PASTE(base, suffix)
+#define PSM_NAME_PASTE(base, suffix) base##suffix
+
+#include "backward_functions.inc"
