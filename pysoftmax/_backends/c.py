@@ -271,6 +271,12 @@ def _output(request: Request, matrix: np.ndarray, shape: tuple[int, ...]) -> np.
             if in_place or not np.shares_memory(view, matrix):
                 chosen: np.ndarray = view
                 return chosen
+    if shape == matrix.shape:
+        # laid out as the matrix: rows side by side (a reduced axis that is not the last)
+        # then stay side by side, as the C core's kernel across rows needs them (not
+        # contiguous rows, written entry by entry from a gathered copy: 8x slower)
+        alike: np.ndarray = np.empty_like(matrix, dtype=_result_dtype(request, matrix))
+        return alike
     return np.empty(shape, dtype=_result_dtype(request, matrix))
 
 
