@@ -163,10 +163,10 @@ def test_float64_rows_on_both_sides_of_the_clamp_span(function, temperature, spa
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("function", FUNCTIONS)
 @pytest.mark.parametrize("temperature", [1.0, 0.37])
-def test_rows_side_by_side_whose_max_rises_block_after_block(dtype, function, temperature):
-    # The float32 kernel across rows takes 64 entries at a time and rescales each row's sum
-    # when a block raises its max: ascending entries raise it every time (by a little, or by
-    # a lot), which must not add up to any error.  2100 rows: a tile of 2048 and one of 52.
+def test_rows_side_by_side_whose_max_rises_along_them(dtype, function, temperature):
+    # Rows side by side whose entries rise (by a little or by a lot), as a kernel that kept a
+    # running max would meet them, with spans from 1e-3 to 2e4: as one row at a time.  2100
+    # rows: a float32 tile of 2048 and one of 52, float64 tiles of 512 and one of 52.
     rng = np.random.default_rng(3)
     steps = rng.choice([1e-6, 1e-3, 0.5, 30.0], size=2100)
     x = (np.arange(700)[:, None] * steps[None, :] + rng.standard_normal((700, 2100))).astype(dtype)
@@ -178,9 +178,10 @@ def test_rows_side_by_side_whose_max_rises_block_after_block(dtype, function, te
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_rows_side_by_side_that_start_with_a_block_of_negative_infinity(dtype, function):
-    # Whole blocks of -inf before the first finite entry (a mask), a row of nothing but -inf
-    # and one whose max is the most negative float: the edge-case table's answers, the
-    # others as one row at a time.
+    # 130 entries of -inf before the first finite one (a mask), a row of nothing but -inf and
+    # one whose max is the most negative float: the edge-case table's answers (the kernels
+    # across rows clamp the first rows, decline the strip of the second), the others as one
+    # row at a time.
     rng = np.random.default_rng(4)
     x = rng.standard_normal((300, 40)).astype(dtype)
     x[:130, 1:6] = -np.inf
