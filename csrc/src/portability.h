@@ -38,6 +38,30 @@
 #define PSM_NOINLINE
 #endif
 
+/* Hints that the vector kernels will soon read (or write) the cache line
+ * at p, a valid pointer: they load the next row (and the lines of the
+ * output) while the current row's exponentials keep the core busy, instead
+ * of waiting for memory in the passes that follow.  Nothing where the
+ * compiler has no such builtin. */
+#if defined(__GNUC__) || defined(__clang__)
+#define PSM_PREFETCH_READ(p) __builtin_prefetch((p), 0, 3)
+#define PSM_PREFETCH_WRITE(p) __builtin_prefetch((p), 1, 3)
+#else
+#define PSM_PREFETCH_READ(p) ((void)(p))
+#define PSM_PREFETCH_WRITE(p) ((void)(p))
+#endif
+
+/* A hot loop written once with flags that its callers pass as constants:
+ * inlined into each, so that every copy is specialized (GCC's own choice,
+ * with four callers, was one copy testing the flags inside the loop). */
+#if defined(__GNUC__) || defined(__clang__)
+#define PSM_ALWAYS_INLINE static inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#define PSM_ALWAYS_INLINE static __forceinline
+#else
+#define PSM_ALWAYS_INLINE static inline
+#endif
+
 /* The GPU has an exact fused multiply-add for the error of a product; on the
  * CPU it is used only where the C library says fma is fast. */
 #if defined(FP_FAST_FMA) || defined(__CUDA_ARCH__)
