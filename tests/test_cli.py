@@ -597,6 +597,7 @@ def test_bench_prints_the_tables_writes_the_plot_and_shows_progress(tiny_bench, 
 
 
 def test_bench_forwards_its_options_to_bench_py(tiny_bench, monkeypatch, tmp_path):
+    pytest.importorskip("matplotlib")  # --plot needs it (the bench extra; not a test extra)
     seen = []
 
     def spy(argv, progress):
