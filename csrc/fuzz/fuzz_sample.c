@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
+#include "../tests/sample_reference.h"
 
 #if defined(__SSE2__) || defined(__x86_64__) || defined(_M_X64)
 #include <xmmintrin.h>
@@ -150,38 +151,6 @@ static void fz_fill_row(fz_input *in, double *row, size_t n, int is_float)
     }
 }
 
-/* The index the definition draws from one row: every key computed here. */
-static int64_t fz_reference_draw(const double *x, size_t n, double temperature, uint64_t seed,
-                                 uint64_t row_number)
-{
-    double max = -INFINITY, best_key = -INFINITY;
-    int64_t best = -1, first_max = -1;
-    size_t i;
-    for (i = 0; i < n; i++)
-        if (x[i] > max) {
-            max = x[i];
-            first_max = (int64_t)i;
-        }
-    if (temperature == 0.0)
-        return first_max;
-    for (i = 0; i < n; i++) {
-        double key;
-        if (max == INFINITY)
-            key = x[i] == INFINITY ? psm_sample_noise(seed, row_number, i) : -INFINITY;
-        else if (temperature == INFINITY)
-            key = x[i] > -INFINITY ? psm_sample_noise(seed, row_number, i) : -INFINITY;
-        else if (temperature > 1.0)
-            key = (0.5 * x[i] - 0.5 * max) / (0.5 * temperature) +
-                  psm_sample_noise(seed, row_number, i);
-        else
-            key = (x[i] - max) / temperature + psm_sample_noise(seed, row_number, i);
-        if (best < 0 || key > best_key) {
-            best = (int64_t)i;
-            best_key = key;
-        }
-    }
-    return best;
-}
 
 static int fz_row_is_drawable(const double *x, size_t n)
 {
@@ -363,7 +332,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FZ_CHECK(memcmp(buffer, copy, span * element) == 0, "x was written");
     if (target == indices) {
         for (r = 0; r < (status == PSM_OK ? c.rows : 0); r++) {
-            int64_t want = fz_reference_draw(values + r * c.n, c.n,
+            int64_t want = psm_reference_draw(values + r * c.n, c.n,
                                              c.is_float ? (double)(float)c.temperature
                                                         : c.temperature,
                                              c.seed, c.first_row + r);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "psm_test.h"
+#include "sample_reference.h"
 #include "pysoftmax.h"
 #include "sampling_noise.h"
 
@@ -142,39 +143,6 @@ static void test_noise(void)
 
 /* ------------------------------------------------------------------ the draws */
 
-/* The index drawn from row `row_number` of the row x[0..n), computed here by
- * the definition: the first index of the largest key, every key computed. */
-static int64_t reference_draw(const double *x, size_t n, double temperature, uint64_t seed,
-                              uint64_t row_number)
-{
-    double max = -INFINITY, best_key = -INFINITY;
-    int64_t best = -1, first_max = -1;
-    size_t i;
-    for (i = 0; i < n; i++)
-        if (x[i] > max) {
-            max = x[i];
-            first_max = (int64_t)i;
-        }
-    if (temperature == 0.0)
-        return first_max;
-    for (i = 0; i < n; i++) {
-        double key;
-        if (max == INFINITY)
-            key = x[i] == INFINITY ? psm_sample_noise(seed, row_number, i) : -INFINITY;
-        else if (temperature == INFINITY)
-            key = x[i] > -INFINITY ? psm_sample_noise(seed, row_number, i) : -INFINITY;
-        else if (temperature > 1.0)
-            key = (0.5 * x[i] - 0.5 * max) / (0.5 * temperature) +
-                  psm_sample_noise(seed, row_number, i);
-        else
-            key = (x[i] - max) / temperature + psm_sample_noise(seed, row_number, i);
-        if (best < 0 || key > best_key) {
-            best = (int64_t)i;
-            best_key = key;
-        }
-    }
-    return best;
-}
 
 static void test_draws_are_the_argmax_of_the_keys(void)
 {
@@ -204,10 +172,10 @@ static void test_draws_are_the_argmax_of_the_keys(void)
             x[n / 2] = 1.0; /* one entry above -inf at least */
         status = psm_sample_strided_f64(x, (ptrdiff_t)n, 1, 1, n, temperature, seed, row, &got);
         CHECK(status == PSM_OK, "trial %d: status %d", trial, status);
-        CHECK(got == reference_draw(x, n, temperature, seed, row),
+        CHECK(got == psm_reference_draw(x, n, temperature, seed, row),
               "trial %d (n %lu, T %g): drew %ld, the keys' argmax is %ld", trial,
               (unsigned long)n, temperature, (long)got,
-              (long)reference_draw(x, n, temperature, seed, row));
+              (long)psm_reference_draw(x, n, temperature, seed, row));
         /* float32: the same, on the rounded values and temperature */
         if (scale < 1e30) {
             for (i = 0; i < n; i++) {
@@ -217,7 +185,7 @@ static void test_draws_are_the_argmax_of_the_keys(void)
             status = psm_sample_strided_f32(x32, (ptrdiff_t)n, 1, 1, n, (float)temperature, seed,
                                             row, &got);
             CHECK(status == PSM_OK, "trial %d f32: status %d", trial, status);
-            CHECK(got == reference_draw(widened, n, (double)(float)temperature, seed, row),
+            CHECK(got == psm_reference_draw(widened, n, (double)(float)temperature, seed, row),
                   "trial %d f32: drew %ld", trial, (long)got);
         }
     }
@@ -386,7 +354,7 @@ static void test_strided_and_first_row(void)
         CHECK(whole[r] == columns[r], "row %lu: %ld contiguous, %ld as a column", (unsigned long)r,
               (long)whole[r], (long)columns[r]);
         CHECK(whole[ROWS - 1 - r] == reversed[r], "row %lu reversed", (unsigned long)r);
-        CHECK(whole[r] == reference_draw(x[r], N, 1.0, 99, r), "row %lu: not the keys' argmax",
+        CHECK(whole[r] == psm_reference_draw(x[r], N, 1.0, 99, r), "row %lu: not the keys' argmax",
               (unsigned long)r);
     }
     /* a broadcast row (row stride 0): the same logits, a different draw per row */
@@ -396,7 +364,7 @@ static void test_strided_and_first_row(void)
         status = psm_sample_strided_f64(&x[0][0], 0, 1, ROWS, N, 1.0, 99, 0, broadcast);
         CHECK(status == PSM_OK, "broadcast: %d", status);
         for (r = 0; r < ROWS; r++) {
-            CHECK(broadcast[r] == reference_draw(x[0], N, 1.0, 99, r), "broadcast row %lu",
+            CHECK(broadcast[r] == psm_reference_draw(x[0], N, 1.0, 99, r), "broadcast row %lu",
                   (unsigned long)r);
             differ |= broadcast[r] != broadcast[0];
         }
