@@ -29,10 +29,11 @@ static int psm_rows_side_by_side(ptrdiff_t row_stride, ptrdiff_t stride, size_t 
 }
 
 /* Rows longer than the buffer (half_rows.inc, PSM_HALF_BUFFER floats) are
- * cut into chunks of nearly equal lengths, of at most 1024 entries: the
- * float32 softmax kernel keeps that many exponentials (vector_rows.inc,
- * PSM_CHUNK) and computes each once (measured: 10-15% faster than chunks
- * of 4096 for rows of 32000 and 128256 entries). */
+ * cut into chunks of nearly equal lengths, of at most 1024 entries, which
+ * the float32 softmax kernel computes with each exponential once (it keeps
+ * up to PSM_CHUNK_F32 of them in double, vector_rows.inc; measured when that
+ * was 1024: 10-15% faster than chunks of 4096 for rows of 32000 and 128256
+ * entries). */
 static size_t psm_chunk_length(size_t n)
 {
     size_t most = 1024, count = (n + most - 1) / most;
