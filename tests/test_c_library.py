@@ -257,6 +257,26 @@ def test_a_program_builds_against_the_installation_with_pkg_config(
     assert "consumer: OK" in output, output
 
 
+@pytest.mark.skipif(shutil.which("pkg-config") is None, reason="pkg-config is not installed")
+def test_the_speed_of_light_benchmark_builds_and_runs(prefix: Path, tmp_path: Path) -> None:
+    """benchmarks/speed_of_light.c (the performance issue's floor) stays buildable."""
+    assert CC is not None
+    libdir = installed_libdir(prefix)
+    env = dict(os.environ, PKG_CONFIG_PATH=str(libdir / "pkgconfig"))
+    pkg_config = shutil.which("pkg-config") or "pkg-config"
+    flags = shlex.split(run([pkg_config, "--cflags", "--libs", "pysoftmax"], env=env))
+    program = tmp_path / "speed_of_light"
+    source = Path(__file__).resolve().parent.parent / "benchmarks" / "speed_of_light.c"
+    warnings = ["-std=c99", "-D_POSIX_C_SOURCE=199309L", "-Wall", "-Wextra", "-Wpedantic"]
+    run([*CC, "-O2", *warnings, "-Werror", str(source), "-o", str(program), *flags, "-lm"], env=env)
+    output = run([str(program)], env=runtime_environment(libdir))
+    rows = [line for line in output.splitlines() if line.startswith("| float32 ")]
+    assert len(rows) == 3, output
+    for row in rows:  # three timings, none zero (a program that skipped a contender)
+        times = [float(cell.split()[0]) for cell in row.strip("|").split("|")[1:]]
+        assert len(times) == 3 and all(t > 0 for t in times), row
+
+
 def test_a_cmake_project_finds_the_installed_package(prefix: Path, tmp_path: Path) -> None:
     build = tmp_path / "consumer-build"
     log = run(
