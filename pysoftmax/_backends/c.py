@@ -165,9 +165,9 @@ def _run(
     ``psm_<function>_general_<f32|f64>``.
     Large matrices are cut into blocks of rows (:func:`rows_per_block`), one
     call each, on up to ``threads`` threads (fewer where the matrix is not
-    large enough to give each ``WORK_PER_THREAD``).  The caller keeps every
-    array alive during the call; the C core checks every size, stride and
-    overlap again.
+    large enough to give each ``WORK_PER_THREAD``); one thread makes one call.
+    The caller keeps every array alive during the call; the C core checks
+    every size, stride and overlap again.
     """
     lib = _core.lib
     element = _element(matrix.dtype)
@@ -221,7 +221,8 @@ def _run(
         return int(kernel(*arguments))
 
     work = rows * n * _entry_cost(matrix.dtype)
-    if rows < 2 or work < MIN_THREADED_WORK:
+    threads = min(threads, work // WORK_PER_THREAD)
+    if rows < 2 or work < MIN_THREADED_WORK or threads <= 1:
         check_status(call(0, rows))
         return
     per_block = rows_per_block(rows, n, source_row_stride == 1 and source_stride != 1)
@@ -232,7 +233,6 @@ def _run(
         start = index * per_block
         check_status(call(start, min(per_block, rows - start)))
 
-    threads = min(threads, work // WORK_PER_THREAD)
     run_blocks(block, math.ceil(rows / per_block), threads)
 
 
