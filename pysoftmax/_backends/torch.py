@@ -44,8 +44,9 @@ if TYPE_CHECKING:
     import torch
 
 NAME = "torch"
-# Masks and per-row temperatures on every device; out= written in place on the CPU.
-FEATURES = frozenset({"where", "temperature_array", "out"})
+# Masks and per-row temperatures on every device; out= written in place on the CPU;
+# logsumexp's weights (b=) on every device, differentiable in x and b.
+FEATURES = frozenset({"where", "temperature_array", "out", "weights"})
 DESCRIPTION = (
     "torch tensors: on the CPU through the C core (zero-copy), on other devices with torch "
     "operations (the C core's algorithm); differentiable"
@@ -324,6 +325,90 @@ def _compute(function: str, request: Request) -> torch.Tensor:
     return _forward(function, x, request)
 
 
+# ---- weighted logsumexp (b=, return_sign=) -------------------------------------------------
+
+
+def _weighted_forward(
+    x: torch.Tensor, weights: torch.Tensor, axes: tuple[int, ...]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(log|sum(b exp(x))|, sign)`` in x's dtype, the reduced axes kept (no autograd).
+
+    CPU tensors: the C core (``psm_logsumexp_weighted_*``) on the tensors'
+    own memory (broadcast weights read through their zero strides).  Other
+    devices: the same method in torch operations, in float64
+    (:func:`pysoftmax._backends.array_api.weighted_logsumexp`), rounded once.
+    """
+    import numpy as np
+    import torch
+
+    if _uses_c_core(x):
+        value, sign = c.logsumexp(Request(x=_host(x), xp=np, axes=axes, weights=_host(weights)))
+        return torch.from_numpy(value), torch.from_numpy(sign)
+    xp = array_api_compat.array_namespace(x)
+    value, sign = array_api.weighted_logsumexp(
+        Request(x=x.detach(), xp=xp, axes=axes, weights=weights.detach())
+    )
+    return value.to(x.dtype), sign.to(x.dtype)
+
+
+@functools.cache
+def _weighted_autograd_function() -> Any:
+    """Return the :class:`torch.autograd.Function` of weighted logsumexp (importing torch)."""
+    import torch
+
+    class WeightedLogsumexpFunction(torch.autograd.Function):
+        """``(log|sum(b exp(x))|, sign)``, differentiable in x and b; the sign is not."""
+
+        @staticmethod
+        def forward(
+            ctx: Any, x: torch.Tensor, weights: torch.Tensor, axes: tuple[int, ...]
+        ) -> tuple[torch.Tensor, torch.Tensor]:
+            value, sign = _weighted_forward(x, weights, axes)
+            ctx.mark_non_differentiable(sign)
+            ctx.axes = axes
+            ctx.save_for_backward(x, weights, value, sign)
+            return value, sign
+
+        @staticmethod
+        def backward(
+            ctx: Any, gradient: torch.Tensor, _sign_gradient: torch.Tensor | None
+        ) -> tuple[torch.Tensor | None, ...]:
+            x, weights, value, sign = ctx.saved_tensors
+            xp = array_api_compat.array_namespace(x)
+            # In float64 (torch operations: differentiable again under create_graph),
+            # rounded once to each input's dtype.
+            wide = torch.float64
+            dx, db = _backward_rules.weighted_logsumexp_vjp(
+                x.to(wide),
+                weights.to(wide),
+                value.to(wide),
+                sign.to(wide),
+                gradient.to(wide),
+                ctx.axes,
+                float(torch.finfo(value.dtype).eps),
+                xp,
+            )
+            needs_x, needs_b, _ = ctx.needs_input_grad
+            return (
+                dx.to(x.dtype) if needs_x else None,
+                db.to(weights.dtype) if needs_b else None,
+                None,
+            )
+
+    return WeightedLogsumexpFunction
+
+
+def _weighted_logsumexp(request: Request) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(log|sum(b exp(x))|, sign)`` of ``request.x`` and ``request.weights``, differentiable."""
+    import torch
+
+    x, weights = request.x, request.weights
+    if (x.requires_grad or weights.requires_grad) and torch.is_grad_enabled():
+        value, sign = _weighted_autograd_function().apply(x, weights, request.axes)
+        return value, sign
+    return _weighted_forward(x, weights, request.axes)
+
+
 def softmax(request: Request) -> torch.Tensor:
     """Softmax of ``request.x`` over ``request.axes``, differentiable."""
     return _compute("softmax", request)
@@ -334,6 +419,11 @@ def log_softmax(request: Request) -> torch.Tensor:
     return _compute("log_softmax", request)
 
 
-def logsumexp(request: Request) -> torch.Tensor:
-    """Logsumexp of ``request.x`` over ``request.axes``, keeping them (size 1), differentiable."""
+def logsumexp(request: Request) -> Any:
+    """Logsumexp of ``request.x`` over ``request.axes``, keeping them (size 1), differentiable.
+
+    With ``request.weights``: ``(log|sum(b * exp(x))|, sign)``, differentiable in both.
+    """
+    if request.weights is not None:
+        return _weighted_logsumexp(request)
     return _compute("logsumexp", request)
