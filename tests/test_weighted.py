@@ -154,6 +154,34 @@ def test_bad_arguments_are_named(kwargs, error, named):
         pysoftmax.logsumexp(np.ones((2, 3)), **kwargs)
 
 
+def test_the_generic_methods_powers_of_two_are_frexps():
+    # dd.binary_exponent and dd.times_power_of_two, which scale the weights (value and
+    # gradient): against numpy's frexp and ldexp, subnormals and powers of two included.
+    from pysoftmax import _double_double as dd
+
+    tiny = np.nextafter(0.0, 1.0)
+    values = np.array([tiny, 3 * tiny, 2.0**-1022, 0.5, 1.0, 1.5, 2.0**1023, np.finfo(float).max])
+    # just below and above powers of two, where log2 rounds to the power's exponent
+    powers = 2.0 ** np.arange(-1000.0, 1001.0, 77.0)
+    values = np.concatenate([values, np.nextafter(powers, 0.0), np.nextafter(powers, np.inf)])
+    values = np.concatenate(
+        [values, np.abs(RNG.normal(size=50)) * 10.0 ** RNG.integers(-300, 300, 50)]
+    )
+    mantissa, exponent = np.frexp(values)
+    np.testing.assert_array_equal(dd.binary_exponent(np, values), exponent)
+    np.testing.assert_array_equal(
+        dd.times_power_of_two(np, values, -exponent.astype(float)), mantissa
+    )
+    # exponents beyond the table of one power (2^1074 of the smallest subnormal)
+    np.testing.assert_array_equal(
+        dd.times_power_of_two(np, np.array([tiny]), np.array([1074.0])), [1.0]
+    )
+    np.testing.assert_array_equal(
+        dd.times_power_of_two(np, np.array([np.finfo(float).max]), np.array([-2046.0])),
+        [np.ldexp(np.finfo(float).max, -2046)],
+    )
+
+
 # ---- torch: differentiable in x and b, on the CPU (the C core) and off it (torch operations)
 
 torch = pytest.importorskip("torch")
