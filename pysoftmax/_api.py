@@ -406,11 +406,13 @@ def _compute(
         if mask is not None and "where" not in features:
             x = _side_inputs.masked_input(x, xp, mask)
             backend_mask = None
+        # out= goes to the backend when it has the dtype the backend writes: the compute
+        # dtype, or (a 16-bit x given as it is) the result's own.
         direct_out = (
             out
             if out is not None
             and "out" in features
-            and out.dtype == compute_dtype
+            and out.dtype == (result_dtype if natively else compute_dtype)
             and not zero_dimensional
             and not (function == "logsumexp" and not keepdims)
             else None

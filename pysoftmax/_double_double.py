@@ -105,6 +105,30 @@ def scale(xp: Namespace, value: Array, k: Array) -> Array:
     return (value * first) * second
 
 
+def times_power_of_two(xp: Namespace, value: Array, exponent: Array) -> Array:
+    """Return ``value * 2**exponent`` for an integer-valued ``exponent`` in [-2148, 2046].
+
+    Two factors within the table's range (the exponent's truncated half, as
+    the C core's ``-e / 2``, and the rest): exact where the result is normal,
+    one rounding where it is subnormal.
+    """
+    first = xp.where(exponent < 0, -xp.floor(-exponent / 2.0), xp.floor(exponent / 2.0))
+    return value * power_of_two(xp, first) * power_of_two(xp, exponent - first)
+
+
+def binary_exponent(xp: Namespace, value: Array) -> Array:
+    """Return ``e`` with ``value * 2**-e`` in [0.5, 1) (C's ``frexp``), for finite ``value > 0``.
+
+    ``floor(log2(value)) + 1``, corrected by one where the library's ``log2``
+    rounds across a power of two; exact for subnormals too.  Its derivative
+    is 0 (a step function), as ``frexp``'s exponent's is.
+    """
+    exponent = xp.floor(xp.log2(value)) + 1.0
+    mantissa = times_power_of_two(xp, value, -exponent)
+    exponent = xp.where(mantissa >= 1.0, exponent + 1.0, exponent)
+    return xp.where(mantissa < 0.5, exponent - 1.0, exponent)
+
+
 def log1p(xp: Namespace, s_hi: Array, s_lo: Array) -> tuple[Array, Array]:
     """Return ``log(1 + s_hi + s_lo)`` as a double-double, for ``0 <= s < 2**60``.
 

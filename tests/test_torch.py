@@ -230,6 +230,177 @@ def test_the_result_does_not_alias_the_input():
     torch.testing.assert_close(x, before, rtol=0, atol=0)
 
 
+# ---- float16 and bfloat16 CPU tensors: the C core's 16-bit entry points ------------------
+
+HALF = [torch.float16, torch.bfloat16]
+
+
+def half_sample(dtype, shape=(6, 50), seed=0):
+    """Normal values of scale 4 in dtype, a -inf in one row (no other special values: the
+    float64 reference below is the plain formula)."""
+    values = torch.from_numpy(np.random.default_rng(seed).standard_normal(shape) * 4)
+    values[(1,) * (len(shape) - 1) + (0,)] = -math.inf
+    return values.to(dtype)
+
+
+def exact_in_float64(function, x, axis, temperature=1.0):
+    """The formula in numpy float64 on the widened values: an independent reference whose
+    error (about 2^-50) is far below a 16-bit ULP."""
+    z = np.moveaxis(x.double().numpy(), axis, -1) / temperature
+    top = z.max(axis=-1, keepdims=True)
+    total = np.exp(z - top).sum(axis=-1, keepdims=True)
+    if function == "softmax":
+        result = np.exp(z - top) / total
+    elif function == "log_softmax":
+        result = (z - top) - np.log(total)
+    else:
+        return (top + np.log(total))[..., 0]
+    return np.moveaxis(result, -1, axis)
+
+
+def rounded_once(values, dtype):
+    """float64 values rounded once to a 16-bit torch dtype: first to float32 rounded to odd
+    (an inexact conversion moved to the neighbour whose last bit is 1), whose extra bits make
+    torch's rounding of it to 16 bits the rounding of the double itself."""
+    values = np.asarray(values, dtype=np.float64)
+    nearest = values.astype(np.float32)
+    pattern = nearest.view(np.uint32).astype(np.int64)
+    inexact = nearest.astype(np.float64) != values
+    away = np.abs(nearest.astype(np.float64)) > np.abs(values)
+    step = np.where(inexact & (pattern & 1 == 0), np.where(away, -1, 1), 0)
+    odd = (pattern + step).astype(np.uint32).view(np.float32)
+    return torch.from_numpy(odd).to(dtype)
+
+
+def half_ulp_distance(a, b):
+    """Steps between two 16-bit tensors on their patterns' integer line (both NaN: 0)."""
+    assert a.dtype == b.dtype and a.shape == b.shape
+
+    def line(v):
+        pattern = v.contiguous().view(torch.int16).to(torch.int64) & 0xFFFF
+        return torch.where(pattern >= 0x8000, -(pattern & 0x7FFF), pattern)
+
+    both_nan = a.float().isnan() & b.float().isnan()
+    return torch.where(both_nan, 0, (line(a) - line(b)).abs())
+
+
+@pytest.mark.parametrize("dtype", HALF)
+@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("result_dtype", [None, torch.float32])
+def test_16_bit_tensors_reach_the_c_core_as_they_are(monkeypatch, dtype, function, result_dtype):
+    seen = _spy_on_the_c_core(monkeypatch)
+    x = half_sample(dtype)
+    result = call(function, x, dtype=result_dtype)
+    (_, matrix, output) = seen[0]
+    assert len(seen) == 1
+    # The C core read the tensor's 16 bits in place: no float32 copy of it ...
+    assert matrix.itemsize == 2 and matrix.ctypes.data == x.data_ptr()
+    assert c_backend._element(matrix.dtype)[2] == ("f16" if dtype == torch.float16 else "bf16")
+    # ... and wrote the result tensor's memory, in x's dtype or (dtype=float32) in float32.
+    want = result_dtype or dtype
+    assert result.dtype == want and output.itemsize == (4 if want == torch.float32 else 2)
+    assert result.data_ptr() == output.ctypes.data
+
+
+@pytest.mark.parametrize("dtype", HALF)
+@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("axis", [-1, 0])
+@pytest.mark.parametrize("n", [50, 5000])
+def test_16_bit_tensors_against_float64_rounded_once(dtype, function, axis, n):
+    x = half_sample(dtype, (6, n), seed=n)
+    if axis == 0:
+        x = x.t()  # the rows are the columns of a C-contiguous tensor: read in place
+    temperature = 0.37 if function != "logsumexp" else 1.0
+    got = call(function, x, axis=axis, **kwargs_for(function, temperature))
+    # x / T with T rounded to float32, as the C core computes it
+    exact = exact_in_float64(function, x, axis, float(np.float32(temperature)))
+    distance = half_ulp_distance(got, rounded_once(exact, dtype))
+    assert distance.max() <= 1
+    assert (distance > 0).float().mean() <= 0.01  # nearly always the correctly rounded value
+    wide = call(function, x, axis=axis, dtype=torch.float32, **kwargs_for(function, temperature))
+    assert wide.dtype == torch.float32
+    # float32 results: the float32 method's bound (2 ULP; logsumexp: of the larger of |max|
+    # and the log of the sum)
+    wide, finite = wide.double().numpy(), np.isfinite(exact)
+    assert np.array_equal(wide[~finite], exact[~finite])  # log_softmax's -inf
+    scale = np.abs(exact) if function != "logsumexp" else np.maximum(np.abs(exact), 10.0)
+    bound = 2 * np.spacing(scale.astype(np.float32)).astype(np.float64) + 2.0**-149
+    assert np.all(np.abs(wide[finite] - exact[finite]) <= bound[finite])
+
+
+@pytest.mark.parametrize("dtype", HALF)
+def test_16_bit_layouts_out_and_in_place(monkeypatch, dtype):
+    x = half_sample(dtype, (8, 40))
+    expected = pysoftmax.softmax(x.contiguous())
+    # a slice and a transpose: read where they are
+    for view, axis in ((x[::2, 3:], -1), (x.t(), 0)):
+        torch.testing.assert_close(
+            pysoftmax.softmax(view, axis=axis),
+            pysoftmax.softmax(view.contiguous(), axis=axis),
+            rtol=0,
+            atol=0,
+        )
+    seen = _spy_on_the_c_core(monkeypatch)
+    out = torch.empty_like(x)
+    assert pysoftmax.softmax(x, out=out) is out
+    assert seen[-1][2].ctypes.data == out.data_ptr()  # written by the C core, no copy
+    torch.testing.assert_close(out, expected, rtol=0, atol=0)
+    wide = torch.empty(x.shape, dtype=torch.float32)
+    assert pysoftmax.log_softmax(x, out=wide, dtype=torch.float32) is wide
+    assert seen[-1][2].ctypes.data == wide.data_ptr()
+    torch.testing.assert_close(wide, pysoftmax.log_softmax(x.float()), rtol=0, atol=0)
+    same = x.clone()
+    assert pysoftmax.softmax(same, out=same) is same  # in place
+    assert seen[-1][1].ctypes.data == seen[-1][2].ctypes.data == same.data_ptr()
+    torch.testing.assert_close(same, expected, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("dtype", HALF)
+def test_16_bit_masks_and_per_row_temperatures_go_through_float32(monkeypatch, dtype):
+    # The C core's general entry points (masks, one temperature per row) are float32 and
+    # float64 only: those calls still make a float32 copy, and give its bits rounded.
+    x = half_sample(dtype, (5, 40))
+    keep = torch.arange(40) % 3 != 1
+    rows_t = torch.tensor([[0.5], [1.0], [2.0], [0.0], [math.inf]])
+    seen = _spy_on_the_c_core(monkeypatch)
+    for options in ({"where": keep}, {"temperature": rows_t}):
+        for function in NORMALIZERS:
+            got = call(function, x, **options)
+            assert seen[-1][1].dtype == np.float32
+            expected = call(function, x.float(), **options).to(dtype)
+            torch.testing.assert_close(got, expected, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("dtype", HALF)
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_16_bit_tensors_on_the_device_path_are_rounded_once(device_path, dtype, function):
+    # Off the CPU a 16-bit tensor is computed in float64 and rounded once, to its own dtype.
+    x = half_sample(dtype, (6, 300), seed=5)
+    got = call(function, x)
+    assert device_path == [("device", function)] and got.dtype == dtype
+    distance = half_ulp_distance(got, rounded_once(exact_in_float64(function, x, -1), dtype))
+    assert distance.max() <= 1 and (distance > 0).float().mean() <= 0.001
+    assert call(function, x, dtype=torch.float32).dtype == torch.float32
+
+
+@pytest.mark.parametrize("dtype", HALF)
+def test_16_bit_gradients_second_order(dtype):
+    # create_graph: the backward pass in torch operations on the float32 output, still
+    # differentiable.  Against torch's own softmax in float64 on the same values: the first
+    # gradient is rounded to x's dtype on the way, so the two agree to that precision.
+    data = (torch.randn(3, 8) * 3).to(dtype)
+    half, wide = data.clone().requires_grad_(), data.double().requires_grad_()
+    weights = torch.linspace(-1, 1, 8, dtype=torch.float64)
+    ours = pysoftmax.softmax(half, temperature=0.5, dtype=torch.float32)
+    theirs = torch.softmax(wide / 0.5, dim=-1)
+    for leaf, y in ((half, ours), (wide, theirs)):
+        (grad,) = torch.autograd.grad((y.double() ** 2).sum(), leaf, create_graph=True)
+        (grad.double() * weights).sum().backward()
+    assert half.grad.dtype == dtype and half.grad.abs().max() > 0
+    epsilon = torch.finfo(dtype).eps
+    torch.testing.assert_close(half.grad.double(), wide.grad, rtol=4 * epsilon, atol=4 * epsilon)
+
+
 # ---- the device path (CUDA and others), exercised here on the CPU ------------------------
 
 

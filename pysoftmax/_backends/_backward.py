@@ -6,6 +6,8 @@ the gradient of a loss with respect to it, the vector-Jacobian products are
 - softmax: ``dx = y * (dy - sum(dy * y)) / T``
 - log_softmax: ``dx = (dy - exp(y) * sum(dy)) / T``
 - logsumexp: ``dx = dy * softmax(x)`` (``dy`` keeps the reduced axes, with size 1)
+- weighted logsumexp, ``L = log|sum(b exp(x))|``: ``dx = dy * sign * b * exp(x - L)``,
+  ``db = dy * sign * exp(x - L)`` (:func:`weighted_logsumexp_vjp`)
 
 **The finite-gradient rule.**  Entries where ``y == 0`` (softmax: the ``-inf``
 inputs, and probabilities that underflowed), ``y == -inf`` (log_softmax) or
@@ -35,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _double_double as dd
 from .._threads import run_blocks
 from . import c
 from ._layout import as_rows, element_strides, restore
@@ -206,3 +209,84 @@ def logsumexp_jvp(probabilities: Any, value: Any, t: Any, axes: tuple[int, ...],
     zeros = xp.zeros_like(probabilities)
     terms = xp.where(counted, probabilities * xp.where(counted, t, zeros), zeros)
     return xp.sum(terms, axis=axes, keepdims=True)
+
+
+def weighted_logsumexp_vjp(
+    x: Any,
+    b: Any,
+    value: Any,
+    sign: Any,
+    dy: Any,
+    axes: tuple[int, ...],
+    value_epsilon: float,
+    xp: Any,
+) -> tuple[Any, Any]:
+    """Return the gradients ``(dx, db)`` of ``L = log|sum(b exp(x))|``, with the rule.
+
+    ``value`` and ``sign`` are the forward results (the reduced axes kept),
+    ``dy`` the gradient of L; ``value_epsilon`` the relative precision that
+    ``value`` was rounded to (its dtype's epsilon).  With ``q = b e^x / S``
+    (``S`` the signed sum; ``q`` sums to 1), ``dx = dy q`` and ``db = dy q / b
+    = dy e^x / S``.  ``q`` is ``t / r`` with ``t = b exp(x - L)``: the
+    rounding of L cancels in the ratio, as long as the plain sum ``r`` (about
+    ``sign``) is more accurate than L was (a sum that cancels is not: then
+    ``q = sign * t``, whose error is L's).
+
+    The rule: x gets exactly 0 where ``b == 0`` or ``x == -inf`` (left out of
+    the sum, whatever ``dy`` holds), b gets 0 where ``x == -inf``; a row
+    whose value is -inf (empty, masked or cancelled exactly) gets 0, and so
+    does b where x is +inf or NaN and ``b == 0`` (left out too).  A row
+    whose value is +inf shares it among its ``x == +inf`` terms as plain
+    logsumexp does (``q = b / sum`` of their weights), NaN if an infinite
+    weight made it infinite; a NaN row gives NaN wherever the rule leaves a
+    gradient.  ``db`` where ``b == 0`` and x is finite is the derivative,
+    ``e^x / S``, not 0: such a weight still moves the sum.
+    """
+    finite_row = xp.isfinite(value)
+    safe_value = xp.where(finite_row, value, 0.0)
+    finite_x = xp.isfinite(x)
+    # x - L exactly, as a double-double (0 elsewhere): exp(x - L) to an ULP or two, where
+    # the rounded difference would lose |x - L| ULPs (L = 75, x = 0: 35 of them).  The low
+    # parts' derivatives are 0, so that the graph of the gradient stays exp's.
+    shift_hi, shift_lo = dd.two_sum(xp.where(finite_x & finite_row, x, safe_value), -safe_value)
+    exp_shift = xp.exp(shift_hi)
+    exp_shift = exp_shift + exp_shift * shift_lo
+    # t = b exp(x - L) as m exp(x - L + e log 2), b = m 2**e with |m| in [0.5, 1): neither
+    # a large weight's underflowing exponential nor a tiny weight's overflowing one
+    # loses t, which is at most the row's cancellation (sum |t| / |sum t|)
+    in_sum = (b != 0.0) & (x != -math.inf) & finite_x & finite_row
+    safe_b = xp.where(in_sum, b, 1.0)
+    exponent = dd.binary_exponent(xp, xp.abs(safe_b))
+    mantissa = dd.times_power_of_two(xp, safe_b, -exponent)
+    scaled_hi, scaled_lo = dd.two_sum(shift_hi, exponent * dd.LN2_HI)
+    scaled_lo = scaled_lo + (shift_lo + exponent * dd.LN2_LO)
+    exp_scaled = xp.exp(scaled_hi)
+    t = xp.where(in_sum, mantissa * (exp_scaled + exp_scaled * scaled_lo), 0.0)
+    r = xp.sum(t, axis=axes, keepdims=True)
+    magnitude = xp.sum(xp.abs(t), axis=axes, keepdims=True)
+    count = math.prod(x.shape[a] for a in axes)
+    epsilon = float(xp.finfo(x.dtype).eps)
+    renormalized = (r * sign > 0.0) & (
+        count * epsilon * magnitude
+        <= xp.abs(r) * xp.maximum(value_epsilon * xp.abs(safe_value), epsilon)
+    )
+    ratio = xp.where(renormalized, r, xp.where(finite_row & (sign != 0.0), sign, 1.0))
+    q_x = t / ratio
+    q_b = xp.where(finite_x & finite_row, exp_shift, 0.0) / ratio
+    # +inf rows: the x == +inf terms share the mass 1 by their weights
+    plus = value == math.inf
+    infinite_x = (x == math.inf) & (b != 0.0) & xp.isfinite(b)
+    infinite_b = xp.any(xp.isinf(b) & (x != -math.inf), axis=axes, keepdims=True)
+    shares = xp.sum(xp.where(infinite_x, b, 0.0), axis=axes, keepdims=True)
+    safe_shares = xp.where(plus & ~infinite_b & (shares != 0.0), shares, 1.0)
+    q_x = xp.where(plus, xp.where(infinite_x, b / safe_shares, 0.0), q_x)
+    q_b = xp.where(plus, xp.where(infinite_x, 1.0 / safe_shares, 0.0), q_b)
+    # NaN rows, and +inf rows made by an infinite weight: NaN where a gradient is left
+    unknown = xp.isnan(value) | (plus & infinite_b)
+    q_x = xp.where(unknown & (b != 0.0) & (x != -math.inf), math.nan, q_x)
+    q_b = xp.where(unknown & (x != -math.inf), math.nan, q_b)
+    # dy only where q is not 0: nothing is multiplied by 0 (dy may be NaN or inf there)
+    zeros = xp.zeros_like(q_x)
+    dx = xp.where(q_x != 0.0, xp.where(q_x != 0.0, dy, zeros) * q_x, zeros)
+    db = xp.where(q_b != 0.0, xp.where(q_b != 0.0, dy, zeros) * q_b, zeros)
+    return dx, db

@@ -50,6 +50,11 @@ _ELEMENTS = {
     "bfloat16": ("uint16_t *", 2, "bf16"),
     "bool": ("unsigned char *", 1, ""),  # masks: numpy's bool is one byte, 0 or 1
 }
+# bfloat16 without ml_dtypes: torch's bfloat16 tensors have no numpy dtype, so the torch
+# backend hands their memory over as uint16 arrays of this dtype, whose metadata names the
+# format (numpy keeps a dtype's metadata through views, reshapes and empty_like).  A plain
+# uint16 array has no such metadata: it is never read as bfloat16.
+BFLOAT16_BITS = np.dtype(np.uint16, metadata={"pysoftmax_format": "bfloat16"})
 # Masks and per-row temperatures go to the C core's general entry points.
 # out=: the result is written into the caller's array where its rows x n view is a view.
 FEATURES = frozenset({"where", "temperature_array", "out", "weights"})
@@ -97,7 +102,8 @@ def refuses(x: Any) -> str | None:
 def _element(dtype: Any) -> tuple[str, int, str] | None:
     """Return ``dtype``'s C type, size and entry-point suffix, or None."""
     dtype = np.dtype(dtype)
-    element = _ELEMENTS.get(dtype.name)
+    name = (dtype.metadata or {}).get("pysoftmax_format", dtype.name)
+    element = _ELEMENTS.get(name)
     return element if element is not None and element[1] == dtype.itemsize else None
 
 
