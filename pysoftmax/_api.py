@@ -489,6 +489,11 @@ def _weighted_logsumexp(
     )
     if out is not None:
         _side_inputs.check_out(out, xp, result_shape, result_dtype)
+        for name, array in (("x", x), ("b", b)):
+            if getattr(array, "requires_grad", False):
+                raise TypeError(
+                    f"out= does not record gradients: {name} requires grad, leave out= out"
+                )
     if math.prod(x.shape[a] for a in axes) == 0:
         value = xp.sum(x, axis=axes, keepdims=True) - math.inf  # the empty sum
         sign = xp.zeros_like(value)

@@ -452,3 +452,21 @@ def test_torch_16_bit_inputs_get_gradients_in_their_dtype(path):
         y_single.sum().backward()
         assert half.grad.dtype == dtype
         torch.testing.assert_close(half.grad, single.grad.to(dtype), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["plain", "weighted"])
+@pytest.mark.parametrize("grad_on", ["x", "b"])
+def test_out_refuses_a_tensor_that_records_gradients(weighted, grad_on):
+    """out= is written outside autograd, so a result that should record gradients refuses it."""
+    torch = pytest.importorskip("torch")
+    x = torch.randn(3, 5, dtype=torch.float64, requires_grad=grad_on == "x")
+    b = torch.rand(3, 5, dtype=torch.float64, requires_grad=grad_on == "b")
+    out = torch.empty(3, dtype=torch.float64)
+    kwargs = {"b": b} if weighted else {}
+    if grad_on == "b" and not weighted:
+        pysoftmax.logsumexp(x, axis=-1, out=out)  # nothing records gradients: allowed
+        expected = torch.logsumexp(x, dim=-1)
+        assert torch.allclose(out, expected, rtol=1e-15, atol=0)
+        return
+    with pytest.raises(TypeError, match=f"out= does not record gradients: {grad_on} requires"):
+        pysoftmax.logsumexp(x, axis=-1, out=out, **kwargs)
