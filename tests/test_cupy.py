@@ -219,3 +219,27 @@ def test_on_the_gpu_long_rows_and_many_rows():
         values = rng.standard_normal(shape) * 5
         result = pysoftmax.softmax(CUPY.asarray(values), backend="cupy")
         np.testing.assert_array_max_ulp(CUPY.asnumpy(result), pysoftmax.softmax(values), maxulp=1)
+
+
+@needs_gpu
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_on_the_gpu_the_weighted_logsumexp_matches_the_c_core(dtype, monkeypatch):
+    from pysoftmax import _side_inputs
+
+    rng = np.random.default_rng(5)
+    values = (rng.standard_normal((6, 400)) * 20).astype(dtype)
+    weights = rng.standard_normal((6, 400)).astype(dtype)
+    values[1, 3] = np.inf
+    values[2, :] = -np.inf
+
+    def no_host(*args, **kwargs):
+        raise AssertionError("the weighted logsumexp of CuPy arrays went through the host")
+
+    monkeypatch.setattr(_side_inputs, "weighted_logsumexp_on_host", no_host)
+    x, b = CUPY.asarray(values), CUPY.asarray(weights)
+    value, sign = pysoftmax.logsumexp(x, axis=-1, b=b, return_sign=True)
+    assert isinstance(value, CUPY.ndarray) and value.device == x.device
+    monkeypatch.undo()
+    want_value, want_sign = pysoftmax.logsumexp(values, axis=-1, b=weights, return_sign=True)
+    np.testing.assert_array_max_ulp(CUPY.asnumpy(value), want_value, maxulp=1)
+    np.testing.assert_array_equal(CUPY.asnumpy(sign), want_sign)

@@ -123,9 +123,37 @@ def test_other_libraries_get_their_own_arrays_back():
     assert pysoftmax.logsumexp(x.clone().requires_grad_(), b=x).requires_grad
     with pytest.raises(TypeError, match="gradients"):
         pysoftmax.logsumexp(x.clone().requires_grad_(), b=x, backend="array_api")
+
+
+@pytest.mark.parametrize("chunks", [(2, 7), (4, 30)], ids=["reduced-axis-split", "whole-rows"])
+def test_dask_stays_lazy_and_gives_the_c_cores_bits(chunks, monkeypatch):
     dask_array = pytest.importorskip("dask.array")
-    lazy = pysoftmax.logsumexp(dask_array.from_array(x.numpy()), b=[1.0, -1.0, 1.0])
-    assert float(np.asarray(lazy.compute())[0]) == pytest.approx(want, rel=1e-15)
+    from pysoftmax import _side_inputs
+
+    x = RNG.normal(size=(4, 30)) * 20
+    b = RNG.normal(size=(4, 30))
+    x[0, 3], x[1, :] = np.inf, -np.inf
+    b[2, 5:] = 0.0
+
+    def no_host(*args, **kwargs):
+        raise AssertionError("the weighted logsumexp of dask arrays went through the host")
+
+    monkeypatch.setattr(_side_inputs, "weighted_logsumexp_on_host", no_host)
+    value, sign = pysoftmax.logsumexp(
+        dask_array.from_array(x, chunks=chunks),
+        axis=-1,
+        b=dask_array.from_array(b, chunks=chunks),
+        return_sign=True,
+    )
+    assert isinstance(value, dask_array.Array) and isinstance(sign, dask_array.Array)
+    monkeypatch.undo()
+    want_value, want_sign = pysoftmax.logsumexp(x, axis=-1, b=b, return_sign=True)
+    np.testing.assert_array_equal(np.asarray(value.compute()), want_value)
+    np.testing.assert_array_equal(np.asarray(sign.compute()), want_sign)
+    for r in (2, 3):
+        exact, exact_sign = exact_log_abs_sum(x[r], b[r])
+        assert float(want_sign[r]) == exact_sign
+        assert abs(float(want_value[r]) - exact) <= 2 * float(np.spacing(abs(exact)))
 
 
 def test_under_jax_jit_the_error_is_clear():

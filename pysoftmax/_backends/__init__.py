@@ -14,6 +14,10 @@ temperature per row).  Without ``"where"``, the front door masks for the
 backend (masked entries set to -inf, rows with nothing included filled);
 without ``"temperature_array"``, per-row temperatures go to the generic
 backend (:mod:`pysoftmax._backends.array_api`) on the same array.
+``"out"``: the backend writes ``Request.out`` itself.  ``"weights"``: its
+``logsumexp`` takes ``Request.weights`` (``b=``) and then returns
+``(value, sign)``; without it the front door computes a weighted logsumexp
+on the host, through the C core.
 
 Optional: ``computes_natively(dtype, result_dtype)``, True where the backend
 takes ``x`` of that narrower dtype (float16, bfloat16) as it is, instead of a

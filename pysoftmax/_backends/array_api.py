@@ -330,7 +330,7 @@ def weighted_logsumexp(request: Request) -> tuple[Array, Array]:
     total_hi, error = dd.two_sum(sum_hi, low_hi)
     total_hi, total_lo = dd.fast_two_sum(total_hi, sum_lo + error + low_lo)
     cancelled = total_hi == 0.0
-    sign = xp.where(total_hi > 0.0, 1.0, -1.0)
+    sign = xp.where(total_hi > 0.0, 1.0, -xp.ones_like(total_hi))  # (not two scalars)
     s_hi = xp.where(cancelled, 1.0, xp.abs(total_hi))
     s_lo = xp.where(cancelled, 0.0, total_lo * sign)
     # log(s) as the C core's log_dd: the library's log, then one Newton step on exp(L) = s,
@@ -352,7 +352,9 @@ def weighted_logsumexp(request: Request) -> tuple[Array, Array]:
     sign = xp.where(empty, 0.0, sign)
     both = positive_infinite & negative_infinite
     value = xp.where(
-        positive_infinite | negative_infinite, xp.where(both, math.nan, math.inf), value
+        positive_infinite | negative_infinite,
+        xp.where(both, math.nan, xp.full_like(value, math.inf)),
+        value,
     )
     sign = xp.where(
         both, math.nan, xp.where(positive_infinite, 1.0, xp.where(negative_infinite, -1.0, sign))

@@ -27,6 +27,7 @@ from .._request import Request
 from ._layout import as_rows, element_strides, logsumexp_shape, restore
 
 NAME = "cupy"
+FEATURES = frozenset({"weights"})
 DESCRIPTION = "CuPy arrays on their GPU: the C core's row algorithm as CUDA kernels (NVRTC)"
 
 THREADS_PER_BLOCK = 256  # a power of two, at most PSM_CUDA_MAX_BLOCK in the kernel source
@@ -149,8 +150,17 @@ def log_softmax(request: Request) -> Any:
 
 
 def logsumexp(request: Request) -> Any:
-    """Logsumexp of ``request.x`` over ``request.axes``, keeping them with size 1."""
+    """Logsumexp of ``request.x`` over ``request.axes``, keeping them with size 1.
+
+    With ``request.weights`` (``b=``): ``(log|sum(b exp(x))|, sign)`` by the generic method
+    in CuPy array operations, on the array's GPU.
+    """
     import cupy
+
+    if request.weights is not None:
+        from . import array_api
+
+        return array_api.weighted_logsumexp(request)
 
     matrix, moved_shape = as_rows(request.x, request.axes, cupy)
     result = cupy.empty(matrix.shape[0], dtype=matrix.dtype)

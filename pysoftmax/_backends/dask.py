@@ -23,6 +23,7 @@ from .._request import Request
 from . import array_api
 
 NAME = "dask"
+FEATURES = frozenset({"weights"})
 DESCRIPTION = (
     "dask arrays, lazily: blockwise through pysoftmax when each row lies in one chunk, "
     "else tree reductions of the array-API method"
@@ -108,5 +109,11 @@ def log_softmax(request: Request) -> Any:
 
 
 def logsumexp(request: Request) -> Any:
-    """Logsumexp of the Dask array ``request.x``, lazily, keeping the reduced axes."""
+    """Logsumexp of the Dask array ``request.x``, lazily, keeping the reduced axes.
+
+    With ``request.weights`` (``b=``): ``(log|sum(b exp(x))|, sign)``, lazily, by the generic
+    method in Dask array operations (the C core's bits, any chunking).
+    """
+    if request.weights is not None:
+        return array_api.weighted_logsumexp(request)
     return _compute(request, "logsumexp")
