@@ -18,6 +18,9 @@
  * - Pointers may be NULL only when the array they point to is empty.
  * - No global state, no allocation: any number of threads may call any
  *   function at once, on different outputs.
+ * - Identifiers beginning with psm_ or PSM_ are the library's: the static
+ *   library also defines internal psm_* symbols (the shared one exports only
+ *   the functions below).
  * - The caller's floating-point exception flags are left as they were.
  * - The accuracy promise assumes the default rounding mode, to nearest
  *   (another mode stays within a few ULP but is not what was promised).
