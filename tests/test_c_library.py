@@ -339,6 +339,21 @@ def test_only_the_header_functions_are_exported(release_build: Build) -> None:
     )
 
 
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or shutil.which("nm") is None,
+    reason="needs an ELF platform with nm",
+)
+def test_the_static_library_defines_only_prefixed_symbols(release_build: Build) -> None:
+    """A program linking libpysoftmax.a gets no global name outside psm_ (the header says so)."""
+    archive = release_build.directory / "libpysoftmax.a"
+    listing = run([shutil.which("nm") or "nm", "-g", "--defined-only", str(archive)])
+    defined = {fields[2] for fields in map(str.split, listing.splitlines()) if len(fields) == 3}
+    assert header_functions() <= defined, listing
+    assert all(name.startswith("psm_") for name in defined), sorted(
+        name for name in defined if not name.startswith("psm_")
+    )
+
+
 def committed_symbols() -> list[str]:
     """csrc/exported_symbols.txt: the names, checked to be one a line, sorted, unique."""
     lines = EXPORTED_SYMBOLS.read_text(encoding="utf-8").splitlines()
