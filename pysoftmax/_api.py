@@ -134,14 +134,27 @@ def _reduce_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(axes))
 
 
+def _refuse_gradients_of_the_temperature(temperature: Any) -> None:
+    """Raise TypeError for a temperature that records gradients (a torch tensor)."""
+    if getattr(temperature, "requires_grad", False):
+        raise TypeError(
+            "temperature requires grad, but no gradient flows to the temperature: "
+            "pass temperature.detach() (or a float)"
+        )
+
+
 def _temperature(temperature: Any, bits: int) -> float:
-    """Return ``temperature`` rounded to a float of ``bits`` bits, or raise ValueError.
+    """Return ``temperature`` rounded to a float of ``bits`` bits.
 
     Takes a real number (int, float, numpy scalar, Decimal, Fraction) or a
-    0-d real array.  x / T is computed in x's dtype, as the C ABI's
-    ``float temperature`` does, so T is rounded to it; a finite, non-zero T
-    that this rounding would turn into 0 or inf (a limit case) is an error.
+    0-d real array; anything else is a TypeError, and so is a tensor that
+    requires grad (no gradient flows to the temperature: it would be lost
+    without a word).  x / T is computed in x's dtype, as the C ABI's ``float
+    temperature`` does, so T is rounded to it; a negative or NaN T, and a
+    finite, non-zero T that this rounding would turn into 0 or inf (a limit
+    case), are ValueErrors.
     """
+    _refuse_gradients_of_the_temperature(temperature)
     wrong = (
         isinstance(temperature, bool | str | bytes)
         or (isinstance(temperature, numbers.Complex) and not isinstance(temperature, numbers.Real))
@@ -151,7 +164,7 @@ def _temperature(temperature: Any, bits: int) -> float:
         or not hasattr(temperature, "__float__")
     )
     if wrong:
-        raise ValueError(
+        raise TypeError(
             f"temperature must be a real number >= 0 (0 and inf allowed), "
             f"got {type(temperature).__name__} {temperature!r}"
         )
@@ -163,7 +176,9 @@ def _temperature(temperature: Any, bits: int) -> float:
         overflowed = True
         value = math.nan if temperature < 0 else math.inf
         rounded = value
-    except (TypeError, ValueError) as error:
+    except TypeError as error:
+        raise TypeError(f"temperature must be a real number >= 0: {error}") from None
+    except ValueError as error:  # a real number that is no float: Decimal("sNaN")
         raise ValueError(f"temperature must be a real number >= 0: {error}") from None
     else:
         with np.errstate(over="ignore", under="ignore"):
@@ -348,6 +363,7 @@ def _compute(
     if temperature is _NO_TEMPERATURE:
         temperature_value: Any = 1.0
     elif _side_inputs.is_per_row(temperature):
+        _refuse_gradients_of_the_temperature(temperature)
         temperature_value = _side_inputs.temperatures(temperature, x, xp, axes, compute_dtype)
     else:
         temperature_value = _temperature(temperature, bits)

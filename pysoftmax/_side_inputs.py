@@ -12,6 +12,7 @@ implementation outside the C core.
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 import array_api_compat
@@ -76,10 +77,18 @@ def mask(where: Any, x: Array, xp: Any) -> Array:
 
 
 def is_per_row(temperature: Any) -> bool:
-    """Whether ``temperature`` is an array of temperatures (at least one dimension)."""
+    """Whether ``temperature`` is an array of temperatures (at least one dimension).
+
+    A 0-d JAX tracer (a temperature traced by ``jax.jit`` or ``jax.vmap``) counts as one:
+    its value cannot be read now, and one temperature for every row is what it means.
+    """
     if isinstance(temperature, list | tuple):
         return True
-    return getattr(temperature, "ndim", 0) > 0
+    if getattr(temperature, "ndim", 0) > 0:
+        return True
+    jax_core = sys.modules.get("jax.core")
+    tracer = getattr(jax_core, "Tracer", None)
+    return tracer is not None and isinstance(temperature, tracer)
 
 
 def temperatures(temperature: Any, x: Array, xp: Any, axes: tuple[int, ...], dtype: Any) -> Array:
@@ -87,14 +96,15 @@ def temperatures(temperature: Any, x: Array, xp: Any, axes: tuple[int, ...], dty
 
     The rows' shape is ``x.shape`` with size 1 along the reduced axes; the
     result has ``dtype`` (the computation's) and lives with ``x``.  Raises
-    ValueError for a shape that does not broadcast there, a size other than 1
-    along a reduced axis, or a value that is negative or NaN (where the
-    values can be read: not inside a JAX trace or a lazy Dask graph).
+    TypeError for a dtype that is not real; ValueError for a shape that does
+    not broadcast there, a size other than 1 along a reduced axis, or a value
+    that is negative or NaN (where the values can be read: not inside a JAX
+    trace or a lazy Dask graph).
     """
     array = _in_namespace(temperature, "temperature", x, xp)
     kind = str(array.dtype)
     if not any(word in kind for word in ("float", "int")) or "complex" in kind:
-        raise ValueError(f"temperature must hold real numbers >= 0, got dtype {array.dtype}")
+        raise TypeError(f"temperature must hold real numbers >= 0, got dtype {array.dtype}")
     rows_shape = tuple(1 if axis in axes else size for axis, size in enumerate(x.shape))
     padded = _broadcast_shape(tuple(array.shape), tuple(x.shape), "temperature")
     for axis in axes:

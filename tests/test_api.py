@@ -175,10 +175,15 @@ def test_bad_temperature_values(library, function, temperature):
         )
 
 
-@pytest.mark.parametrize(
-    "temperature", ["1", None, [[1.0, 2.0]], True, 1 + 2j, np.array([1.0, 2.0]), ["a"]]
-)
+@pytest.mark.parametrize("temperature", ["1", None, True, 1 + 2j, ["a"]])
 def test_non_number_temperatures(temperature):
+    # the wrong kind of value: TypeError, as for every argument
+    with pytest.raises(TypeError, match="temperature"):
+        pysoftmax.softmax([1.0, 2.0], temperature=temperature)
+
+
+@pytest.mark.parametrize("temperature", [[[1.0, 2.0]], np.array([1.0, 2.0])])
+def test_temperatures_of_the_wrong_shape(temperature):
     # A sequence is one temperature per row: [1.0] is one for the only row (tests/test_options.py),
     # but [[1.0, 2.0]] or [1.0, 2.0] would be one per entry of the reduced axis.
     with pytest.raises(ValueError, match="temperature"):
@@ -626,3 +631,27 @@ def test_the_readme_shows_the_signatures():
         )
         # whitespace aside: the README wraps long signatures
         assert " ".join(f"pysoftmax.{function}{bare}".split()) in " ".join(readme.split())
+
+
+def test_a_temperature_that_requires_grad_is_refused_not_silently_detached():
+    torch = pytest.importorskip("torch")
+    x = torch.randn(2, 3, dtype=torch.float64)
+    for temperature in (
+        torch.tensor(0.5, requires_grad=True),
+        torch.ones(2, 1, requires_grad=True),
+    ):
+        with pytest.raises(TypeError, match="temperature requires grad"):
+            pysoftmax.softmax(x, temperature=temperature)
+    detached = pysoftmax.softmax(x, temperature=torch.tensor(0.5))
+    assert torch.allclose(detached, torch.softmax(x / 0.5, dim=-1), rtol=1e-15, atol=0)
+
+
+def test_a_temperature_traced_by_jax_jit_is_taken():
+    jax = pytest.importorskip("jax")
+    import jax.numpy as jnp
+
+    x = jnp.asarray([[1.0, 2.0, 3.0], [0.0, -1.0, 4.0]])
+    traced = jax.jit(lambda x, t: pysoftmax.softmax(x, temperature=t))(x, 0.25)
+    np.testing.assert_array_equal(
+        np.asarray(traced), np.asarray(pysoftmax.softmax(x, temperature=0.25))
+    )

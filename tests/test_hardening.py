@@ -544,7 +544,7 @@ def test_the_byte_order_of_a_result_does_not_depend_on_the_row_length() -> None:
 
 @pytest.mark.parametrize("temperature", [np.array("2"), np.array("2", dtype=object)])
 def test_a_zero_dimensional_array_of_text_is_no_temperature(temperature: Any) -> None:
-    with pytest.raises(ValueError, match="temperature"):
+    with pytest.raises(TypeError, match="temperature"):
         pysoftmax.softmax(X, temperature=temperature)
 
 

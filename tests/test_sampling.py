@@ -586,7 +586,7 @@ def test_rows_that_are_no_distribution_are_an_error_naming_them(backend: str):
 BAD_ARGUMENTS = [
     ({"temperature": -1.0}, ValueError, "temperature"),
     ({"temperature": math.nan}, ValueError, "temperature"),
-    ({"temperature": "hot"}, ValueError, "temperature"),
+    ({"temperature": "hot"}, TypeError, "temperature"),
     ({"top_k": 0}, ValueError, "top_k"),
     ({"top_k": -3}, ValueError, "top_k"),
     ({"top_k": 2.5}, TypeError, "top_k"),
