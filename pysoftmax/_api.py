@@ -238,6 +238,7 @@ _FAST_KERNELS = _fast_kernels()
 _SOFTMAX, _LOG_SOFTMAX, _LOGSUMEXP = 1, 2, 3  # the kernels' places in a _FAST_KERNELS entry
 _FAST_MAX_INT_TEMPERATURE = 2**53  # ints up to here are exact floats
 _LIMITS = (0.0, math.inf)  # `in` compares with ==: -0.0 is in, NaN is not
+_FLOAT_TYPES = (float, np.float64, np.float32)  # what `float()` reads exactly
 # The default temperature, the same object in every call that leaves it out (checked by
 # identity: a 1.0 that the caller passes takes the float branch, with the same result).
 _DEFAULT_TEMPERATURE = 1.0
@@ -271,8 +272,9 @@ def _fast(
     logsumexp ``temperature`` is ``keepdims``.  The fast path takes a plain
     ``numpy.ndarray`` of at least one dimension, native float32 or float64
     with fewer entries than the C backend would thread, aligned and
-    C-contiguous, reduced over ``axis=-1`` (an int); a float, or an int up to
-    2**53, for temperature, which needs no check beyond the range of the
+    C-contiguous, reduced over its last axis (``-1`` or ``ndim - 1``, an
+    int); a float (numpy's float64 and float32 too), or an int up to 2**53,
+    for temperature, which needs no check beyond the range of the
     kernels' entry; ``threads`` None or a positive int; no ``backend=``, no
     :func:`~pysoftmax.use_backend` default and neither environment variable
     set (or only a ``PYSOFTMAX_NUM_THREADS`` whose value was found valid
@@ -283,7 +285,7 @@ def _fast(
     if not (
         type(x) is _ndarray
         and type(axis) is int
-        and axis == -1
+        and (axis == -1 or axis == x.ndim - 1)
         and backend is None
         and (threads is None or (type(threads) is int and threads > 0))
     ):
@@ -317,10 +319,10 @@ def _fast(
     else:
         if temperature is _DEFAULT_TEMPERATURE:
             value = 1.0
-        elif type(temperature) is float:
+        elif type(temperature) in _FLOAT_TYPES:
             if not (kernels[4] <= temperature <= kernels[5] or temperature in _LIMITS):
                 return None  # negative, NaN, or a float32 temperature that needs the full check
-            value = temperature
+            value = float(temperature)
         elif type(temperature) is int and 0 <= temperature <= _FAST_MAX_INT_TEMPERATURE:
             value = float(temperature)
             if not (kernels[4] <= value <= kernels[5] or value == 0.0):

@@ -497,6 +497,13 @@ FAST_TEMPERATURES = [
     -math.inf,
     True,
     "1",
+    np.float64(0.3),
+    np.float32(0.3),
+    np.float64(1e-40),
+    np.float32(1e-40),  # subnormal
+    np.float64(-2.0),
+    np.float32(np.nan),
+    np.float64(np.inf),
 ]
 
 
@@ -526,13 +533,23 @@ def test_the_fast_path_is_taken_for_small_numpy_arrays(dtype, fast_calls):
     pysoftmax.logsumexp(x, keepdims=True, threads=4)
     pysoftmax.softmax(read_only, axis=-1, temperature=2)
     pysoftmax.softmax(x[1])  # a C-contiguous view
+    pysoftmax.softmax(x, axis=2)  # the last axis by its number
+    pysoftmax.softmax(read_only, axis=0)
+    pysoftmax.log_softmax(x, temperature=np.float64(0.7))
+    pysoftmax.log_softmax(x, temperature=np.float32(0.7))
     assert fast_calls == [
         (f"softmax_{suffix}", 6, 4),
         (f"log_softmax_{suffix}", 6, 4),
         (f"logsumexp_{suffix}", 6, 4),
         (f"softmax_{suffix}", 1, 10),
         (f"softmax_{suffix}", 3, 4),
+        (f"softmax_{suffix}", 6, 4),
+        (f"softmax_{suffix}", 1, 10),
+        (f"log_softmax_{suffix}", 6, 4),
+        (f"log_softmax_{suffix}", 6, 4),
     ]
+    general = _general("log_softmax", x, temperature=0.699999988079071)  # float32's 0.7
+    np.testing.assert_array_equal(pysoftmax.log_softmax(x, temperature=np.float32(0.7)), general)
 
 
 class _Subclass(np.ndarray):
@@ -563,7 +580,7 @@ def _not_fast_cases():
         "large": (np.ones((1024, 512)), {}),  # float64: 2**19 entries, threaded
         "large float32": (np.ones((1024, 1024), dtype=np.float32), {}),
         "backend c": (x, {"backend": "c"}),
-        "numpy temperature": (x, {"temperature": np.float64(2.0)}),
+        "numpy float16 temperature": (x, {"temperature": np.float16(2.0)}),
         "sequence": (x.tolist(), {}),
     }
 
