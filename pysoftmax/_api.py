@@ -42,8 +42,9 @@ def _as_array(x: Any) -> tuple[Array, Any]:
     """Return ``x`` as an array-API array (sequences become numpy) and its namespace."""
     if isinstance(x, np.ma.MaskedArray):
         raise TypeError(
-            "x is a numpy masked array: its mask would be ignored; pass x.filled(-np.inf) to "
-            "leave the masked entries out, or np.asarray(x) to include them"
+            "x is a numpy masked array: its mask would be ignored; pass "
+            "x.data, where=~np.ma.getmaskarray(x) to leave the masked entries out (a row with "
+            "nothing left gives 0), or np.asarray(x) to include them"
         )
     if isinstance(x, np.ndarray) and type(x) is not np.ndarray:
         x = np.asarray(x)  # a subclass (matrix, memmap): computed as the plain array it holds

@@ -350,9 +350,18 @@ def write_output(arguments: argparse.Namespace, result: Any) -> None:
         raise CommandError(f"argument --output: cannot write {str(path)!r}: {error}") from None
 
 
+# The Python functions' advice, in the command line's words.
+_CLI_ADVICE = (
+    ("pass temperature=", "pass --temperature "),
+    ("or x in float64", "or --dtype float64"),
+)
+
+
 def _in_cli_words(error: Exception) -> str:
     """Return a message of the Python functions, prefixed with the argument it names."""
     message = str(error)
+    for python_words, cli_words in _CLI_ADVICE:
+        message = message.replace(python_words, cli_words)
     name = _CLI_NAMES.get(message.split(" ", 1)[0])
     return f"argument {name}: {message}" if name else message
 
@@ -730,10 +739,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     prog = PROG
     try:
         try:
-            arguments = parser.parse_args(argv)
+            arguments, unknown = parser.parse_known_args(argv)
         except SystemExit as done:  # --help, --version
             return done.code if isinstance(done.code, int) else 0
         prog = f"{PROG} {arguments.command}"
+        if unknown:  # said by the command's parser, which knows the command's options
+            raise _UsageError(prog, f"unrecognized arguments: {' '.join(unknown)}")
         status = int(arguments.run(arguments))
         sys.stdout.flush()  # here, where a closed pipe is caught, not at exit
         return status

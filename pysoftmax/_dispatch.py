@@ -185,12 +185,15 @@ def select(x: Any, name: str | None) -> ModuleType:
         gives each backend's reason.
     """
     registry = _registry()
+    chosen_by = "backend="
     if name is not None:
         name = _check_name(name, registry, "backend")
     elif _default_backend.get() is not None:
         name = _default_backend.get()
+        chosen_by = "use_backend()"
     elif os.environ.get(ENVIRONMENT_VARIABLE):
         name = _check_name(os.environ[ENVIRONMENT_VARIABLE], registry, ENVIRONMENT_VARIABLE)
+        chosen_by = f"the environment variable {ENVIRONMENT_VARIABLE}"
     reasons = []
     for candidate in registry if name is None else (name,):
         module, problem = _load(candidate, registry[candidate])
@@ -203,8 +206,12 @@ def select(x: Any, name: str | None) -> ModuleType:
                 reasons.append(f"{candidate!r}: {refusal}")
                 continue
         if name is not None:
-            raise ValueError(f"backend {name!r} is not available: {problem}")
+            raise ValueError(f"backend {name!r} (from {chosen_by}) is not available: {problem}")
         reasons.append(f"{candidate!r}: not available ({problem})")
     kind = f"{type(x).__module__}.{type(x).__name__}"
-    subject = f"backend {name!r} cannot take" if name is not None else "no pysoftmax backend takes"
+    subject = (
+        f"backend {name!r} (from {chosen_by}) cannot take"
+        if name is not None
+        else "no pysoftmax backend takes"
+    )
     raise TypeError(f"{subject} {kind} arrays; " + "; ".join(reasons))

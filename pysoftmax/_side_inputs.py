@@ -156,8 +156,8 @@ def result_dtype(dtype: Any, xp: Any, x_result_dtype: Any) -> Any:
     except (TypeError, ValueError, AttributeError):
         pass
     raise TypeError(
-        f"dtype must be a real floating dtype of {xp.__name__} (float16, bfloat16, float32, "
-        f"float64), got {dtype!r}"
+        f"dtype must be a real floating dtype of {xp.__name__.removeprefix('array_api_compat.')} "
+        f"(float16, bfloat16, float32, float64), got {dtype!r}"
     )
 
 

@@ -390,12 +390,13 @@ ERRORS = {
     "temperature-rounds-to-zero": (
         ["softmax", "1", "--temperature", "1e-50", "--dtype", "float32"],
         b"",
-        "argument --temperature: temperature 1e-50 becomes 0.0 in float32",
+        "argument --temperature: temperature 1e-50 becomes 0.0 in float32, the dtype x is "
+        "computed in; pass --temperature 0.0 for that limit, or --dtype float64",
     ),
     "temperature-for-logsumexp": (
         ["logsumexp", "1", "--temperature", "2"],
         b"",
-        "unrecognized arguments: --temperature",
+        "pysoftmax logsumexp: error: unrecognized arguments: --temperature 2",
     ),
     "axis-out-of-range": (
         ["softmax", "1", "2", "--axis", "1"],

@@ -139,7 +139,10 @@ def test_without_cupy_the_backend_is_unavailable_and_other_arrays_are_unaffected
     assert not info.available
     assert info.reason == "cupy is not installed"
     assert cupy_backend.refuses(np.ones(3)) == "it takes CuPy arrays only"
-    with pytest.raises(ValueError, match="backend 'cupy' is not available: cupy is not installed"):
+    with pytest.raises(
+        ValueError,
+        match=r"backend 'cupy' \(from backend=\) is not available: cupy is not installed",
+    ):
         pysoftmax.softmax(np.ones(3), backend="cupy")
     np.testing.assert_array_equal(pysoftmax.softmax(np.zeros(2)), [0.5, 0.5])
 

@@ -67,7 +67,10 @@ def test_an_unknown_environment_value_names_the_variable(monkeypatch):
 
 def test_a_default_that_cannot_take_the_array_is_a_type_error():
     array_api_strict = pytest.importorskip("array_api_strict")
-    with pysoftmax.use_backend("c"), pytest.raises(TypeError, match="backend 'c' cannot take"):
+    with (
+        pysoftmax.use_backend("c"),
+        pytest.raises(TypeError, match=r"backend 'c' \(from use_backend\(\)\) cannot take"),
+    ):
         pysoftmax.softmax(array_api_strict.asarray([1.0, 2.0]))
 
 
@@ -134,3 +137,20 @@ def test_a_broken_plugin_is_reported_not_fatal(monkeypatch):
         np.testing.assert_array_equal(pysoftmax.softmax([0.0, 0.0]), [0.5, 0.5])
     finally:
         _dispatch._registry.cache_clear()
+
+
+def test_a_backend_from_the_environment_is_named_as_such(monkeypatch):
+    monkeypatch.setenv("PYSOFTMAX_BACKEND", "torch")
+    pytest.importorskip("torch")
+    with pytest.raises(TypeError, match="from the environment variable PYSOFTMAX_BACKEND"):
+        pysoftmax.softmax(np.ones(3))
+
+
+def test_a_masked_array_is_refused_with_a_way_that_works():
+    x = np.ma.masked_array([[1.0, 2.0], [3.0, 4.0]], mask=[[False, True], [True, True]])
+    with pytest.raises(TypeError, match="masked array") as raised:
+        pysoftmax.softmax(x)
+    assert "where=~np.ma.getmaskarray(x)" in str(raised.value)
+    # what the message says to do gives the masked softmax, 0 for the row with nothing left
+    result = pysoftmax.softmax(x.data, where=~np.ma.getmaskarray(x))
+    np.testing.assert_array_equal(result, [[1.0, 0.0], [0.0, 0.0]])

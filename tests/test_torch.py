@@ -89,7 +89,9 @@ def test_takes_tensors_and_refuses_the_rest():
     assert "torch tensors only" in torch_backend.refuses(np.ones(3))
     assert "torch tensors only" in torch_backend.refuses([1.0, 2.0])
     assert "strided" in torch_backend.refuses(torch.eye(3).to_sparse())
-    with pytest.raises(TypeError, match=r"backend 'torch' cannot take numpy\.ndarray"):
+    with pytest.raises(
+        TypeError, match=r"backend 'torch' \(from backend=\) cannot take numpy\.ndarray"
+    ):
         pysoftmax.softmax(np.ones(3), backend="torch")
 
 
