@@ -112,3 +112,33 @@ def test_float16_and_integers():
     x16 = jnp.asarray(np.array([0.5, -2.0, 3.0], dtype=np.float16))
     assert pysoftmax.softmax(x16).dtype == jnp.float16
     assert jax.jit(pysoftmax.softmax)(jnp.arange(4)).dtype == jnp.float64
+
+
+@pytest.mark.parametrize("function", ["softmax", "log_softmax"])
+def test_vmap_with_one_temperature_per_row_mapped_or_not(function):
+    # vmap hands the callback a leading axis of size 1 for an operand it does not map: the
+    # temperatures (x mapped) or x (the temperatures mapped) are broadcast to the batch.
+    rng = np.random.default_rng(12)
+    x = jnp.asarray(rng.normal(size=(4, 3, 6)))
+    temperatures = jnp.asarray(rng.uniform(0.2, 4.0, size=(4, 3, 1)))
+    fixed_x = jax.vmap(lambda t: _call(function, x[0], temperature=t))(temperatures)
+    fixed_t = jax.vmap(lambda v: _call(function, v, temperature=temperatures[0]))(x)
+    for batched, xs, ts in (
+        (fixed_x, [x[0]] * 4, temperatures),
+        (fixed_t, x, [temperatures[0]] * 4),
+    ):
+        looped = [
+            _call(function, np.asarray(v), temperature=np.asarray(t))
+            for v, t in zip(xs, ts, strict=True)
+        ]
+        np.testing.assert_array_equal(np.asarray(batched), np.stack(looped))
+
+
+@pytest.mark.parametrize("function", ["softmax", "log_softmax", "logsumexp"])
+def test_gradients_of_zero_rows_and_float16(function):
+    assert jax.grad(lambda v: jnp.sum(_call(function, v)))(jnp.zeros((0, 5))).shape == (0, 5)
+    x16 = jnp.asarray(np.array([0.5, -2.0, 3.0], dtype=np.float16))
+    grad16 = jax.grad(lambda v: jnp.ravel(_call(function, v))[0])(x16)
+    grad64 = jax.grad(lambda v: jnp.ravel(_call(function, v))[0])(x16.astype(jnp.float64))
+    assert grad16.dtype == jnp.float16
+    np.testing.assert_allclose(np.asarray(grad16, dtype=np.float64), grad64, rtol=2e-3, atol=1e-4)

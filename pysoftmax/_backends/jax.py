@@ -79,8 +79,16 @@ def _host_function(function: str, axes: tuple[int, ...], temperature: Any, ndim:
 
     def call(x: np.ndarray, *temperatures: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
-        batched = tuple(a + x.ndim - ndim for a in axes)
-        value = np.asarray(temperatures[0]) if temperatures else temperature
+        leading = x.ndim - ndim
+        batched = tuple(a + leading for a in axes)
+        value = temperature
+        if temperatures:
+            # vmap gives an operand it does not map a leading axis of size 1: broadcast
+            # both to the batch (x unmapped with mapped temperatures, or the reverse).
+            value = np.asarray(temperatures[0])
+            batch = np.broadcast_shapes(x.shape[:leading], value.shape[:leading])
+            x = np.broadcast_to(x, batch + x.shape[leading:])
+            value = np.broadcast_to(value, batch + value.shape[leading:])
         request = Request(x=x, xp=None, axes=batched, temperature=value)
         return np.asarray(getattr(c, function)(request))
 
