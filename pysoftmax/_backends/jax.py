@@ -18,7 +18,9 @@ and a callback alone has no transpose; the two primitives are each other's
 transpose, each has a JVP in every operand (in ``y`` written in ``jax.numpy``)
 and a batching rule, so ``jit``, ``vmap``, ``jvp``, ``jacfwd``, ``hessian``
 and every composition keep working.  logsumexp's derivative is ``softmax(x)``
-times the cotangent, in ``jax.numpy``.  Each callback is a host call that XLA
+times the cotangent, in ``jax.numpy``; with weights (``b=``, ``return_sign=``)
+the value and sign come from ``psm_logsumexp_weighted_*`` through a callback,
+with a JVP in ``x`` and ``b`` in ``jax.numpy``.  Each callback is a host call that XLA
 cannot fuse with its neighbours and whose operands JAX copies: the cost of
 exactness, measured in ``benchmarks/jax_backward.py``.  Arrays on an
 accelerator are refused: a callback would copy them to the host.
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import math
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -38,8 +41,9 @@ from .._request import Request
 from . import _backward
 
 NAME = "jax"
-# One temperature per row goes to the callback as a second operand.
-FEATURES = frozenset({"temperature_array"})
+# One temperature per row goes to the callback as a second operand, and so do logsumexp's
+# weights (b=), differentiable in x and b.
+FEATURES = frozenset({"temperature_array", "weights"})
 DESCRIPTION = (
     "JAX arrays on the CPU: the C core via jax.pure_callback, custom JVP (jit, grad, vmap)"
 )
@@ -288,5 +292,73 @@ def log_softmax(request: Request) -> Any:
 
 
 def logsumexp(request: Request) -> Any:
-    """Logsumexp of the JAX array ``request.x``, keeping the reduced axes."""
+    """Logsumexp of the JAX array ``request.x``, keeping the reduced axes.
+
+    With ``request.weights``: ``(log|sum(b * exp(x))|, sign)``, differentiable in both.
+    """
+    if request.weights is not None:
+        return _weighted_logsumexp(request.axes)(request.x, request.weights)
     return _differentiable("logsumexp", request.axes, 1.0)(request.x)
+
+
+# ---- logsumexp with weights ----------------------------------------------------------------
+
+
+def _weighted_on_host(axes: tuple[int, ...], ndim: int) -> Callable[..., Any]:
+    """Return the host callback: ``psm_logsumexp_weighted_*`` on numpy arrays, batch leading."""
+    from . import c
+
+    def call(x: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        x, b = np.asarray(x), np.asarray(b)
+        leading = x.ndim - ndim
+        # vmap gives an operand it does not map a leading axis of size 1: broadcast both
+        batch = np.broadcast_shapes(x.shape[:leading], b.shape[:leading])
+        x = np.broadcast_to(x, batch + x.shape[leading:])
+        b = np.broadcast_to(b, batch + b.shape[leading:])
+        batched = tuple(a + leading for a in axes)
+        value, sign = c.logsumexp(Request(x=x, xp=np, axes=batched, weights=b))
+        return np.asarray(value), np.asarray(sign)
+
+    return call
+
+
+def _weighted_logsumexp(axes: tuple[int, ...]) -> Callable[..., Any]:
+    """Return ``(x, b) -> (log|sum(b exp(x))|, sign)`` over ``axes`` (kept), with its JVP.
+
+    With ``S = sum(b exp(x))`` and ``L = log|S|``, ``dL = dS / S`` and
+    ``1 / S = sign * exp(-L)``, so ``dL = sum(sign * exp(x - L) * (b * dx + db))``;
+    the sign is locally constant (tangent 0).  In the finite-gradient rule's
+    spirit, the terms whose factor ``sign * b * exp(x - L)`` (for ``dx``) or
+    ``sign * exp(x - L)`` (for ``db``) is 0 are left out, so a NaN tangent
+    there stays there (``-inf`` entries, ``b == 0``, masked entries), and a
+    row whose sum is 0 (``L = -inf``: all ``-inf``, all weights 0, or an exact
+    cancellation, where the derivative is infinite) gets 0.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    @jax.custom_jvp
+    def evaluate(x: Any, b: Any) -> Any:
+        shape = tuple(1 if a in axes else d for a, d in enumerate(x.shape))
+        out = jax.ShapeDtypeStruct(shape, x.dtype)  # type: ignore[no-untyped-call]
+        host = _weighted_on_host(axes, x.ndim)
+        return jax.pure_callback(host, (out, out), x, b, vmap_method="expand_dims")
+
+    @evaluate.defjvp
+    def tangent(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any]:
+        (x, b), (dx, db) = primals, tangents
+        value, sign = evaluate(x, b)
+        nonzero = value != -math.inf
+        scale = jnp.where(nonzero, sign * jnp.exp(x - jnp.where(nonzero, value, 0.0)), 0.0)
+
+        def terms(factor: Any, t: Any) -> Any:
+            counted = factor != 0
+            zeros = jnp.zeros_like(factor)
+            product = factor * jnp.where(counted, t, zeros)
+            return jnp.sum(jnp.where(counted, product, zeros), axis=axes, keepdims=True)
+
+        # b == 0 leaves the entry out, even where x is NaN (0 * exp(NaN) would be NaN)
+        weighted = jnp.where(b == 0, jnp.zeros_like(scale), scale * b)
+        return (value, sign), (terms(weighted, dx) + terms(scale, db), jnp.zeros_like(sign))
+
+    return evaluate
