@@ -435,3 +435,290 @@ def test_jax_per_row_temperatures_and_masks():
     np.testing.assert_allclose(grad[0, ::2], row0, rtol=1e-12)
     row1 = jax.grad(lambda v: jnp.sum(weights[1] * jax.nn.log_softmax(v / 2.0)))(x[1])
     np.testing.assert_allclose(grad[1], row1, rtol=1e-12)
+
+
+# ---- JAX's reverse mode: the C kernels -------------------------------------------------------
+
+from pysoftmax._backends import jax as jax_backend  # noqa: E402
+
+
+@pytest.fixture
+def kernel_calls(monkeypatch):
+    """The C backward kernels' calls, as (function, dtype, per-row temperatures) each."""
+    calls = []
+    original = _backward._run_c
+
+    def counted(function, y, dy, dx, threads, temperature):
+        calls.append((function, y.dtype, isinstance(temperature, np.ndarray)))
+        return original(function, y, dy, dx, threads, temperature)
+
+    monkeypatch.setattr(_backward, "_run_c", counted)
+    return calls
+
+
+def numpy_reference_vjp(function, x, g, temperature, keep):
+    """The finite-gradient rule's VJP in numpy float64 from x itself, rows along the last axis.
+
+    ``temperature`` is a float or one per row (shape ``(rows, 1)``); ``keep`` the mask; the
+    entries that are masked or -inf (probability 0) get 0, and so do the rows at T = 0 or inf
+    and the rows with nothing kept.
+    """
+    x, g = x.astype(np.float64), g.astype(np.float64)
+    t = np.broadcast_to(np.asarray(temperature, dtype=np.float64), (x.shape[0], 1))
+    counted = keep & (x != -np.inf)
+    limit = (t == 0) | (t == np.inf) | ~counted.any(axis=-1, keepdims=True)
+    safe = np.where(limit, 1.0, t)
+    z = np.where(counted, x, -np.inf) / safe
+    top = np.where(limit, 0.0, z.max(axis=-1, keepdims=True))
+    e = np.where(counted, np.exp(z - top), 0.0)
+    p = e / np.where(limit, 1.0, e.sum(axis=-1, keepdims=True))
+    g = np.where(counted, g, 0.0)
+    if function == "softmax":
+        dx = p * (g - np.sum(g * p, axis=-1, keepdims=True))
+    else:
+        dx = g - p * np.sum(g, axis=-1, keepdims=True)
+    return np.where(limit | ~counted, 0.0, dx / safe)
+
+
+def numpy_reference_hessian(function, x, w, temperature):
+    """The Hessian of sum(w * function(x / T)) for a row x (numpy float64), with the rule."""
+    counted = x != -np.inf
+    z = np.where(counted, x / temperature, -np.inf)
+    p = np.exp(z - z.max())
+    p /= p.sum()
+    jacobian = (np.diag(p) - np.outer(p, p)) / temperature  # of softmax, symmetric
+    w = np.where(counted, w, 0.0)
+    if function == "softmax":
+        s = np.sum(w * p)
+        hessian = (np.diag(w - s) @ jacobian - np.outer(p, w @ jacobian)) / temperature
+    else:
+        hessian = -np.sum(w) * jacobian / temperature
+    return np.where(np.outer(counted, counted), hessian, 0.0)
+
+
+def _jax_loss(function, w, **kwargs):
+    return lambda v: jnp.sum(w * getattr(pysoftmax, function)(v, **kwargs))
+
+
+@pytest.mark.parametrize("function", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_jax_reverse_mode_runs_the_c_kernels_and_forward_mode_does_not(
+    kernel_calls, function, dtype
+):
+    rng = np.random.default_rng(40)
+    x = jnp.asarray(rng.normal(size=(3, 6)).astype(dtype))
+    w = jnp.asarray(rng.normal(size=(3, 6)).astype(dtype))
+    per_row = jnp.asarray(np.array([[0.5], [1.5], [3.0]], dtype=dtype))
+    for temperature in (0.7, per_row):
+        loss = _jax_loss(function, w, temperature=temperature)
+        reverse = {
+            "grad": lambda v, loss=loss: jax.grad(loss)(v),
+            "jit(grad)": lambda v, loss=loss: jax.jit(jax.grad(loss))(v),
+            "vjp": lambda v, loss=loss: jax.vjp(loss, v)[1](jnp.ones((), dtype))[0],
+            "vmap(grad)": lambda v, loss=loss: jax.vmap(jax.grad(loss))(jnp.stack([v, v])),
+            "jacrev": lambda v, loss=loss: jax.jacrev(loss)(v),
+        }
+        forward = {
+            "jvp": lambda v, loss=loss: jax.jvp(loss, (v,), (jnp.ones_like(v),))[1],
+            "jacfwd": lambda v, loss=loss: jax.jacfwd(loss)(v),
+        }
+        expected = (function, np.dtype(dtype), temperature is per_row)
+        for name, transform in reverse.items():
+            kernel_calls.clear()
+            transform(x)
+            assert kernel_calls == [expected], name
+        for name, transform in forward.items():
+            kernel_calls.clear()
+            transform(x)
+            assert kernel_calls == [], name
+        # the gradient's program holds the cotangent primitive, lowered to a second callback
+        assert "pysoftmax_cotangent" in str(jax.make_jaxpr(jax.grad(loss))(x))
+        gradient_text = jax.jit(jax.grad(loss)).lower(x).as_text()
+        forward_text = jax.jit(loss).lower(x).as_text()
+        assert gradient_text.count("python_cpu_callback") == 2
+        assert forward_text.count("python_cpu_callback") == 1
+
+
+@pytest.mark.parametrize("function", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind", ["scalar", "per_row"])
+def test_jax_gradients_are_the_kernels_bits_and_match_a_float64_reference(function, dtype, kind):
+    # -inf entries with NaN and inf upstream there, a mask, a row with nothing kept, and
+    # (per row) rows at T = 0 and inf: 0 exactly where the rule says, finite everywhere.
+    rng = np.random.default_rng(41)
+    x = (rng.normal(size=(6, 9)) * 3).astype(dtype)
+    x[:, ::4] = -np.inf
+    keep = rng.random(size=x.shape) > 0.25
+    keep[5] = False
+    temperature = (
+        0.6
+        if kind == "scalar"
+        else np.array([[0.5], [0.0], [2.0], [np.inf], [1.3], [0.8]], dtype=dtype)
+    )
+    g = rng.normal(size=x.shape).astype(dtype)
+    g[x == -np.inf] = np.nan
+    g[:, 1] = np.inf
+    g[:, 1][keep[:, 1]] = 1.5  # inf only where masked: the mask keeps it out
+    kwargs = {"temperature": temperature if kind == "scalar" else jnp.asarray(temperature)}
+
+    def call(v):
+        return getattr(pysoftmax, function)(v, where=jnp.asarray(keep), **kwargs)
+
+    y, pullback = jax.vjp(call, jnp.asarray(x))
+    (got,) = pullback(jnp.asarray(g))
+    jitted = jax.jit(lambda v, c: jax.vjp(call, v)[1](c)[0])(jnp.asarray(x), jnp.asarray(g))
+    got, jitted = np.asarray(got), np.asarray(jitted)
+    assert got.dtype == dtype and np.isfinite(got).all()
+    np.testing.assert_array_equal(jitted, got)
+    # the kernels' bits: c_vjp on the forward's y and the cotangent the primitive received
+    # (0 at masked entries: jnp.where's transpose)
+    kernel_t = temperature if kind == "scalar" else np.asarray(temperature)
+    inside = np.where(keep, g, 0).astype(dtype)
+    masked_y = np.asarray(y)
+    np.testing.assert_array_equal(
+        got, np.where(keep, _backward.c_vjp(function, masked_y, inside, (1,), kernel_t), 0)
+    )
+    want = numpy_reference_vjp(function, x, g, temperature, keep)
+    assert (got[want == 0] == 0).all()
+    # the error of y (rounded to dtype) and of the reference, times what the formula sums
+    counted = keep & (x != -np.inf)
+    size = np.abs(np.where(counted, g, 0))
+    t = np.where(np.isfinite(temperature) & (temperature > 0), temperature, 1.0)
+    scale = (size + size.sum(axis=-1, keepdims=True)) / t
+    bound = 8 * np.finfo(dtype).eps * scale + np.finfo(dtype).tiny
+    assert np.all(np.abs(got - want) <= bound), np.max(np.abs(got - want) / bound)
+
+
+@pytest.mark.parametrize("function", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_jax_vmap_of_grad_equals_a_loop_bit_for_bit(function, dtype):
+    # batch axis 0 or 1, the weights mapped or not, one temperature per row mapped or not
+    rng = np.random.default_rng(42)
+    x = jnp.asarray((rng.normal(size=(4, 3, 7)) * 2).astype(dtype))
+    w = jnp.asarray(rng.normal(size=(4, 3, 7)).astype(dtype))
+    temperatures = jnp.asarray(rng.uniform(0.3, 3.0, size=(4, 3, 1)).astype(dtype))
+
+    def grad(v, weights, temperature):
+        return jax.grad(
+            lambda u: jnp.sum(weights * getattr(pysoftmax, function)(u, **temperature))
+        )(v)
+
+    for in_axes, t_axis in (((0, 0), None), ((1, None), None), ((0, 0), 0), ((0, None), 0)):
+        xs = x if in_axes[0] == 0 else jnp.moveaxis(x, 0, 1)
+        ws = w if in_axes[1] == 0 else w[0]
+        ts = temperatures if t_axis == 0 else None
+
+        def one(v, weights, t=None):
+            return grad(v, weights, {} if t is None else {"temperature": t})
+
+        if t_axis is None:
+            batched = jax.vmap(one, in_axes=in_axes)(xs, ws)
+            looped = [one(x[b], w[b] if in_axes[1] == 0 else w[0]) for b in range(4)]
+        else:
+            batched = jax.vmap(one, in_axes=(*in_axes, 0))(xs, ws, ts)
+            looped = [one(x[b], w[b] if in_axes[1] == 0 else w[0], ts[b]) for b in range(4)]
+        np.testing.assert_array_equal(np.asarray(batched), np.stack(looped))
+
+
+@pytest.mark.parametrize("function", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_jax_second_derivatives_match_the_analytic_hessian(function, dtype):
+    # hessian = jacfwd(jacrev), and the other three compositions, with a -inf entry (its rows
+    # and columns 0, not NaN) and one temperature per row (the Hessian block-diagonal)
+    rng = np.random.default_rng(43)
+    x = (rng.normal(size=(2, 5)) * 2).astype(dtype)
+    x[1, 3] = -np.inf
+    w = rng.normal(size=(2, 5)).astype(dtype)
+    temperature = np.array([[0.7], [2.5]], dtype=dtype)
+    loss = _jax_loss(function, jnp.asarray(w), temperature=jnp.asarray(temperature))
+    want = np.zeros((2, 5, 2, 5))
+    for r in range(2):
+        want[r, :, r, :] = numpy_reference_hessian(
+            function, x[r].astype(float), w[r].astype(float), float(temperature[r, 0])
+        )
+    tolerance = 2e-5 if dtype == np.float32 else 1e-13
+    compositions = {
+        "hessian": jax.hessian(loss),
+        "jacfwd(jacrev)": jax.jacfwd(jax.jacrev(loss)),
+        "jacrev(jacrev)": jax.jacrev(jax.jacrev(loss)),
+        "jacfwd(jacfwd)": jax.jacfwd(jax.jacfwd(loss)),
+        "jit(hessian)": jax.jit(jax.hessian(loss)),
+    }
+    for name, second in compositions.items():
+        got = np.asarray(second(jnp.asarray(x)))
+        assert np.isfinite(got).all(), name
+        np.testing.assert_allclose(
+            got, want, rtol=0, atol=tolerance * np.abs(want).max(), err_msg=name
+        )
+    # jvp of grad (forward over reverse) is the Hessian times the direction
+    direction = rng.normal(size=x.shape)
+    _, hvp = jax.jvp(jax.grad(loss), (jnp.asarray(x),), (jnp.asarray(direction.astype(dtype)),))
+    np.testing.assert_allclose(
+        np.asarray(hvp),
+        np.einsum("ijkl,kl->ij", want, np.where(np.isfinite(x), direction, 0.0)),
+        rtol=0,
+        atol=tolerance * 10 * np.abs(want).max(),
+    )
+
+
+@pytest.mark.parametrize("direction", ["tangent", "cotangent"])
+@pytest.mark.parametrize("function", ["softmax", "log_softmax"])
+def test_jax_primitives_transpose_and_derivatives(direction, function):
+    # Each primitive's transpose is the other: <c, J t> == <J^T c, t>; its JVP in y and in the
+    # per-row temperatures against central finite differences of the primitive itself.
+    rng = np.random.default_rng(44)
+    primitives = jax_backend._primitives()
+    x = rng.normal(size=(3, 6)) * 2
+    x[0, 2] = -np.inf
+    temperature = np.array([[0.6], [1.7], [3.0]])
+    y = np.asarray(getattr(pysoftmax, function)(x, temperature=temperature))
+    v, c, dy = (rng.normal(size=x.shape) for _ in range(3))
+    dy[x == -np.inf] = 0.0
+    params = {"function": function, "axes": (1,), "temperature": None}
+
+    def apply(y_, v_, t_, name=direction):
+        return primitives[name].bind(y_, v_, t_, **params)
+
+    y_j, t_j = jnp.asarray(y), jnp.asarray(temperature)
+    (transposed,) = jax.linear_transpose(lambda u: apply(y_j, u, t_j), jnp.asarray(v))(
+        jnp.asarray(c)
+    )
+    other = "cotangent" if direction == "tangent" else "tangent"
+    np.testing.assert_array_equal(
+        np.asarray(transposed), np.asarray(apply(y_j, jnp.asarray(c), t_j, other))
+    )
+    np.testing.assert_allclose(
+        np.sum(c * np.asarray(apply(y_j, jnp.asarray(v), t_j))),
+        np.sum(np.asarray(transposed) * v),
+        rtol=1e-13,
+    )
+    dt = rng.normal(size=temperature.shape)
+    step = 1e-6
+    for tangents, moved in (
+        ((dy, 0 * v, 0 * dt), lambda h: (y + h * dy, v, temperature)),
+        ((0 * dy, 0 * v, dt), lambda h: (y, v, temperature + h * dt)),
+    ):
+        _, got = jax.jvp(
+            lambda a, b, t: apply(a, b, t),
+            (y_j, jnp.asarray(v), t_j),
+            tuple(jnp.asarray(d) for d in tangents),
+        )
+        up = np.asarray(apply(*(jnp.asarray(a) for a in moved(step))))
+        down = np.asarray(apply(*(jnp.asarray(a) for a in moved(-step))))
+        np.testing.assert_allclose(np.asarray(got), (up - down) / (2 * step), rtol=1e-6, atol=1e-8)
+
+
+def test_jax_float32_cross_entropy_keeps_its_digits_through_the_kernel():
+    # log_softmax's gradient at the target is p_t - 1, which cancels when p_t is near 1: the
+    # C kernel computes exp(y) to 2^-49 and keeps it within 1 ULP of mpmath's exact value;
+    # the jnp rule the kernel replaced computed exp(y) in float32 and lost the digits.
+    for gap in (2.0**-k for k in (3, 10, 18)):
+        x = jnp.asarray(np.array([0.0, math.log(gap), math.log(gap) - 1.0], dtype=np.float32))
+        y = np.asarray(pysoftmax.log_softmax(x))
+        grad = jax.grad(lambda v: -pysoftmax.log_softmax(v)[0])(x)
+        dy = np.array([-1.0, 0.0, 0.0], dtype=np.float32)
+        want = reference.round_to_dtype(exact_vjp("log_softmax", y, dy, 1.0)[0], np.float32)
+        assert reference.ulp_distance(float(grad[0]), want, np.float32) <= 1, gap
+        jnp_rule = _backward.vjp("log_softmax", jnp.asarray(y), jnp.asarray(dy), (0,), 1.0, jnp)
+        if gap < 2.0**-10:
+            assert reference.ulp_distance(float(jnp_rule[0]), want, np.float32) > 100

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+import mpmath
 import numpy as np
 import pytest
 
@@ -112,3 +115,139 @@ def test_float16_and_integers():
     x16 = jnp.asarray(np.array([0.5, -2.0, 3.0], dtype=np.float16))
     assert pysoftmax.softmax(x16).dtype == jnp.float16
     assert jax.jit(pysoftmax.softmax)(jnp.arange(4)).dtype == jnp.float64
+
+
+@pytest.mark.parametrize("function", ["softmax", "log_softmax"])
+def test_vmap_with_one_temperature_per_row_mapped_or_not(function):
+    # vmap hands the callback a leading axis of size 1 for an operand it does not map: the
+    # temperatures (x mapped) or x (the temperatures mapped) are broadcast to the batch.
+    rng = np.random.default_rng(12)
+    x = jnp.asarray(rng.normal(size=(4, 3, 6)))
+    temperatures = jnp.asarray(rng.uniform(0.2, 4.0, size=(4, 3, 1)))
+    fixed_x = jax.vmap(lambda t: _call(function, x[0], temperature=t))(temperatures)
+    fixed_t = jax.vmap(lambda v: _call(function, v, temperature=temperatures[0]))(x)
+    for batched, xs, ts in (
+        (fixed_x, [x[0]] * 4, temperatures),
+        (fixed_t, x, [temperatures[0]] * 4),
+    ):
+        looped = [
+            _call(function, np.asarray(v), temperature=np.asarray(t))
+            for v, t in zip(xs, ts, strict=True)
+        ]
+        np.testing.assert_array_equal(np.asarray(batched), np.stack(looped))
+
+
+@pytest.mark.parametrize("function", ["softmax", "log_softmax", "logsumexp"])
+def test_gradients_of_zero_rows_and_float16(function):
+    assert jax.grad(lambda v: jnp.sum(_call(function, v)))(jnp.zeros((0, 5))).shape == (0, 5)
+    x16 = jnp.asarray(np.array([0.5, -2.0, 3.0], dtype=np.float16))
+    grad16 = jax.grad(lambda v: jnp.ravel(_call(function, v))[0])(x16)
+    grad64 = jax.grad(lambda v: jnp.ravel(_call(function, v))[0])(x16.astype(jnp.float64))
+    assert grad16.dtype == jnp.float16
+    np.testing.assert_allclose(np.asarray(grad16, dtype=np.float64), grad64, rtol=2e-3, atol=1e-4)
+
+
+# ---- logsumexp with weights (b=, return_sign=True) -------------------------------------------
+
+
+def _exact_weighted(x, b):
+    """log|S|, sign(S) and the exact gradients dL/dx = b exp(x) / S, dL/db = exp(x) / S."""
+    with mpmath.workdps(60):
+        terms = [mpmath.mpf(float(w)) * mpmath.exp(float(v)) for v, w in zip(x, b, strict=True)]
+        total = mpmath.fsum(terms)
+        if total == 0:
+            return -math.inf, 0.0, np.zeros(len(x)), np.zeros(len(x))
+        gx = [float(t / total) for t in terms]
+        gb = [float(mpmath.exp(float(v)) / total) for v in x]
+        return float(mpmath.log(abs(total))), float(mpmath.sign(total)), np.array(gx), np.array(gb)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("axis", [-1, 0, None])
+def test_weighted_logsumexp_values_equal_the_c_core_under_jit_and_vmap(dtype, axis):
+    rng = np.random.default_rng(13)
+    x = (rng.normal(size=(4, 5)) * 3).astype(dtype)
+    b = rng.normal(size=(4, 5)).astype(dtype)
+    kwargs = {"axis": axis, "return_sign": True}
+    want = pysoftmax.logsumexp(x, b=b, **kwargs)
+    for got in (
+        pysoftmax.logsumexp(jnp.asarray(x), b=jnp.asarray(b), **kwargs),
+        jax.jit(lambda v, w: pysoftmax.logsumexp(v, b=w, **kwargs))(jnp.asarray(x), b),
+    ):
+        for array, expected in zip(got, want, strict=True):
+            assert isinstance(array, jax.Array) and array.dtype == dtype
+            np.testing.assert_array_equal(np.asarray(array), expected)
+
+    def signed(v, w):
+        return pysoftmax.logsumexp(v, b=w, return_sign=True)
+
+    # both mapped, the weights unmapped, x unmapped
+    for xs, bs in ((x, b), (x, b[0]), (x[0], b)):
+        in_axes = (0 if xs.ndim == 2 else None, 0 if bs.ndim == 2 else None)
+        value, sign = jax.vmap(signed, in_axes=in_axes)(jnp.asarray(xs), jnp.asarray(bs))
+        want_value, want_sign = signed(np.broadcast_to(xs, x.shape), np.broadcast_to(bs, x.shape))
+        np.testing.assert_array_equal(np.asarray(value), want_value)
+        np.testing.assert_array_equal(np.asarray(sign), want_sign)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_weighted_logsumexp_gradients_against_mpmath(dtype):
+    # rows of mixed signs, a -inf entry, a 0 weight at a NaN entry (left out: value and
+    # gradient ignore it), a row that cancels to 0 exactly and a row with nothing in it
+    rng = np.random.default_rng(14)
+    x = (rng.normal(size=(6, 5)) * 2).astype(dtype)
+    b = rng.normal(size=(6, 5)).astype(dtype)
+    x[1, 2] = -np.inf
+    x[2, 0], b[2, 0] = np.nan, 0.0
+    x[3], b[3] = [1.0, 1.0, 0.0, 0.0, 0.0], [2.0, -2.0, 0.0, 0.0, 0.0]
+    x[4] = -np.inf
+
+    def loss(v, w):
+        value, sign = pysoftmax.logsumexp(v, b=w, return_sign=True)
+        return jnp.sum(jnp.where(jnp.isfinite(value), value, 0.0) * (1 + sign))
+
+    for gradient in (jax.grad(loss, (0, 1)), jax.jit(jax.grad(loss, (0, 1)))):
+        gx, gb = (np.asarray(g) for g in gradient(jnp.asarray(x), jnp.asarray(b)))
+        assert (
+            gx.dtype == dtype and np.isfinite(gx).all() and np.isfinite(gb[[0, 1, 3, 4, 5]]).all()
+        )
+        for r in range(6):
+            value, sign, want_x, want_b = _exact_weighted(x[r].astype(float), b[r].astype(float))
+            if r == 2:  # x[2, 0] is NaN: d/db there is NaN (moving b from 0 brings it in)
+                assert math.isnan(gb[2, 0]) and gx[2, 0] == 0
+                value, sign, want_x, want_b = _exact_weighted(x[r, 1:].astype(float), b[r, 1:])
+                want_x, want_b = np.r_[0.0, want_x], np.r_[gb[2, 0], want_b]
+            factor = (1 + sign) if math.isfinite(value) else 0.0
+            tolerance = 1e-5 if dtype == np.float32 else 1e-13
+            bound = tolerance * (np.abs(want_x).sum() + 1) * abs(factor)
+            np.testing.assert_allclose(gx[r], factor * want_x, rtol=0, atol=bound, err_msg=r)
+            bound = tolerance * (np.abs(want_b).sum() + 1) * abs(factor)
+            if r != 2:
+                np.testing.assert_allclose(gb[r], factor * want_b, rtol=0, atol=bound, err_msg=r)
+        assert (gx[3] == 0).all() and (gx[4] == 0).all() and gx[1, 2] == 0  # the rule
+
+
+def test_weighted_logsumexp_second_derivatives_vmap_and_masks():
+    rng = np.random.default_rng(15)
+    x = jnp.asarray(rng.normal(size=(3, 4)))
+    b = jnp.asarray(rng.uniform(0.2, 2.0, size=(3, 4)))
+    keep = jnp.asarray(rng.random(size=(3, 4)) > 0.3)
+
+    def ours(v, w):
+        return jnp.sum(pysoftmax.logsumexp(v, b=w, where=keep))
+
+    def theirs(v, w):
+        return jnp.sum(jax.scipy.special.logsumexp(v, axis=-1, b=jnp.where(keep, w, 0.0)))
+
+    for transform in (jax.hessian, jax.jacfwd, jax.jacrev):
+        for argnums in (0, 1):
+            got = np.asarray(transform(ours, argnums)(x, b))
+            np.testing.assert_allclose(got, transform(theirs, argnums)(x, b), atol=1e-13)
+    gradient = jax.grad(ours, (0, 1))(x, b)
+    assert all((np.asarray(g)[~np.asarray(keep)] == 0).all() for g in gradient)
+    batched = jax.vmap(jax.grad(ours), in_axes=(0, None))(jnp.stack([x, 2 * x]), b)
+    np.testing.assert_allclose(batched[1], jax.grad(ours)(2 * x, b), rtol=1e-15)
+    # a NaN tangent at an entry left out (masked, b == 0 or -inf) stays there
+    tangent = jnp.where(keep, 1.0, jnp.nan)
+    _, forward = jax.jvp(lambda v: ours(v, b), (x,), (tangent,))
+    assert np.isfinite(forward)

@@ -136,7 +136,7 @@ def _counted(function: str, y: Any) -> Any:
     return y != 0 if function == "softmax" else y != -math.inf
 
 
-def _divided(dx: Any, temperature: Any, xp: Any) -> Any:
+def divided(dx: Any, temperature: Any, xp: Any) -> Any:
     """Return ``dx / T``, 0 on the rows at T = 0 or inf; T a float or one per row."""
     if isinstance(temperature, float):
         if temperature == 0.0 or temperature == math.inf:
@@ -165,7 +165,7 @@ def vjp(function: str, y: Any, dy: Any, axes: tuple[int, ...], temperature: Any,
     else:
         total = xp.sum(g, axis=axes, keepdims=True)
         dx = xp.where(counted, g - xp.exp(y) * total, xp.zeros_like(y))
-    return _divided(dx, temperature, xp)
+    return divided(dx, temperature, xp)
 
 
 def jvp(function: str, y: Any, t: Any, axes: tuple[int, ...], temperature: Any, xp: Any) -> Any:
@@ -184,7 +184,47 @@ def jvp(function: str, y: Any, t: Any, axes: tuple[int, ...], temperature: Any, 
     t_counted = xp.where(counted, t, xp.zeros_like(t))
     inner = xp.sum(xp.exp(y) * t_counted, axis=axes, keepdims=True)
     dz = xp.where(counted, t_counted - inner, xp.zeros_like(y))
-    return _divided(dz, temperature, xp)
+    return divided(dz, temperature, xp)
+
+
+def rule_derivative(
+    function: str,
+    direction: str,
+    y: Any,
+    v: Any,
+    dy: Any,
+    axes: tuple[int, ...],
+    temperature: Any,
+    xp: Any,
+) -> Any:
+    """Return the derivative of :func:`jvp` (``direction`` "tangent") or :func:`vjp` in ``y``.
+
+    Both are linear in ``v`` with ``y`` fixed; this is their change when ``y``
+    moves along ``dy`` (what second derivatives need: the derivative of a
+    gradient), with the same rule: the entries that do not count (y == 0, or
+    -inf) stay out and get 0, whatever ``v`` or ``dy`` holds there.
+
+    - softmax (both directions, its Jacobian is symmetric):
+      ``dy * (v - sum(v * y)) - y * sum(v * dy)``
+    - log_softmax tangent: ``-sum(exp(y) * dy * v)``
+    - log_softmax cotangent: ``-exp(y) * dy * sum(v)``
+
+    each divided by T (0 at T = 0 and inf).
+    """
+    if isinstance(temperature, float) and temperature in (0.0, math.inf):
+        return xp.zeros_like(y)
+    counted = _counted(function, y)
+    zeros = xp.zeros_like(y)
+    w = xp.where(counted, v, zeros)
+    dw = xp.where(counted, dy, zeros)
+    if function == "softmax":
+        s = xp.sum(w * y, axis=axes, keepdims=True)
+        change = dw * (w - s) - y * xp.sum(w * dw, axis=axes, keepdims=True)
+    elif direction == "tangent":
+        change = -xp.sum(xp.exp(y) * dw * w, axis=axes, keepdims=True) + zeros
+    else:
+        change = -xp.exp(y) * dw * xp.sum(w, axis=axes, keepdims=True)
+    return divided(xp.where(counted, change, zeros), temperature, xp)
 
 
 def logsumexp_counted(probabilities: Any, value: Any) -> Any:
