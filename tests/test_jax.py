@@ -251,3 +251,84 @@ def test_weighted_logsumexp_second_derivatives_vmap_and_masks():
     tangent = jnp.where(keep, 1.0, jnp.nan)
     _, forward = jax.jvp(lambda v: ours(v, b), (x,), (tangent,))
     assert np.isfinite(forward)
+
+
+# ---- derivatives in the temperature --------------------------------------------------------
+
+TEMPERATURE_X = np.array([[1.0, 2.0, 3.0, -0.5], [0.5, -1.0, -30.0, 4.0], [2.0, 2.0, 1.0, 0.0]])
+TEMPERATURE_W = np.array([[0.3, -1.0, 2.0, 0.5], [1.0, 0.7, 0.2, -0.4], [0.1, 0.2, 0.3, 0.4]])
+
+
+def _exact_temperature_derivative(function, x, w, t):
+    """d/dT of sum(w * f(x / T)) for each row, by mpmath (central differences at 60 digits)."""
+    mpmath.mp.dps = 60
+
+    def value(row, weights, temperature):
+        z = [mpmath.mpf(v) / temperature for v in row]
+        top = max(z)
+        total = mpmath.fsum(mpmath.exp(v - top) for v in z)
+        if function == "softmax":
+            out = [mpmath.exp(v - top) / total for v in z]
+        else:
+            out = [v - top - mpmath.log(total) for v in z]
+        return mpmath.fsum(mpmath.mpf(c) * o for c, o in zip(weights, out, strict=True))
+
+    step = mpmath.mpf(10) ** -25
+    return [
+        float((value(r, c, mpmath.mpf(t) + step) - value(r, c, mpmath.mpf(t) - step)) / (2 * step))
+        for r, c in zip(x.tolist(), w.tolist(), strict=True)
+    ]
+
+
+@pytest.mark.parametrize("function", ["softmax", "log_softmax"])
+def test_grad_in_the_temperature(function):
+    x, w = jnp.asarray(TEMPERATURE_X), jnp.asarray(TEMPERATURE_W)
+
+    def loss(t):
+        return jnp.sum(w * getattr(pysoftmax, function)(x, temperature=t), axis=-1)
+
+    for t in (0.7, 2.5):
+        per_row = jax.jacfwd(loss)(jnp.full((3, 1), t))[:, :, 0].diagonal()
+        exact = _exact_temperature_derivative(function, TEMPERATURE_X, TEMPERATURE_W, t)
+        np.testing.assert_allclose(np.asarray(per_row), exact, rtol=1e-13, atol=1e-15)
+        total = jax.grad(lambda t: jnp.sum(loss(t)))(t)  # one temperature for every row
+        np.testing.assert_allclose(float(total), sum(exact), rtol=1e-13)
+        jitted = jax.jit(jax.grad(lambda t: jnp.sum(loss(t))))(t)
+        np.testing.assert_allclose(float(jitted), sum(exact), rtol=1e-13)
+        reverse = jax.grad(lambda t: jnp.sum(loss(t)))(jnp.full((3, 1), t))[:, 0]
+        np.testing.assert_allclose(np.asarray(reverse), exact, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("function", ["softmax", "log_softmax"])
+def test_the_temperature_derivative_is_finite_and_second_order_works(function):
+    x = jnp.asarray(TEMPERATURE_X).at[0, 1].set(-jnp.inf)  # an entry left out: no NaN
+    w = jnp.asarray(TEMPERATURE_W)
+
+    def loss(t):
+        y = getattr(pysoftmax, function)(x, temperature=t)
+        return jnp.sum(jnp.where(jnp.isfinite(y), w * y, 0.0))
+
+    gradient = float(jax.grad(loss)(0.9))
+    assert math.isfinite(gradient)
+    finite = TEMPERATURE_X.copy()
+    finite[0, 1] = -1e4  # the same row to every digit (its entry's exp is 0)
+    weights = TEMPERATURE_W.copy()
+    weights[0, 1] = 0.0
+    assert gradient == pytest.approx(
+        sum(_exact_temperature_derivative(function, finite, weights, 0.9)), rel=1e-12
+    )
+    for limit in (0.0, math.inf):  # locally constant there
+        assert float(jax.grad(loss)(limit)) == 0.0
+    reference = jax.hessian(
+        lambda t: jnp.sum(w * getattr(jax.nn, function)(jnp.asarray(TEMPERATURE_X) / t))
+    )(0.9)
+    ours = jax.hessian(
+        lambda t: jnp.sum(
+            w * getattr(pysoftmax, function)(jnp.asarray(TEMPERATURE_X), temperature=t)
+        )
+    )(0.9)
+    np.testing.assert_allclose(float(ours), float(reference), rtol=1e-10)
+    batched = jax.vmap(jax.grad(loss))(jnp.asarray([0.5, 2.0]))
+    np.testing.assert_array_equal(
+        np.asarray(batched), [float(jax.grad(loss)(0.5)), float(jax.grad(loss)(2.0))]
+    )

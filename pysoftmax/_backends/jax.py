@@ -254,9 +254,32 @@ def _batch(
     return primitive.bind(*leading, **{**params, "axes": axes}), 0
 
 
+def _temperature_as_input(function: str, y: Any, dt: Any) -> Any:
+    """Return the change of x that moves ``function``'s result as ``dt`` moves T.
+
+    With z = (x - max) / T, dz = -z dT / T, and the Jacobian in x is the one in z over T, so
+    ``J_x(-z dT)`` is the tangent.  z is the log-probability up to a constant per row, which
+    the Jacobian (of softmax and of log_softmax) sends to 0: so ``-log p * dT``, with 0 where
+    p = 0 (the finite rule leaves those entries out).  At T = 0 and T = inf the result is
+    locally constant, and this gives 0 there too (a one-hot or a uniform log p).
+    """
+    import jax.numpy as jnp
+
+    log_p = y if function == "log_softmax" else jnp.log(jnp.where(y > 0, y, 1.0))
+    included = y > -jnp.inf if function == "log_softmax" else y > 0
+    return jnp.where(included, -log_p, 0.0) * dt
+
+
 def _differentiable(function: str, axes: tuple[int, ...], temperature: Any) -> Callable[..., Any]:
-    """Return ``x -> function(x)`` with its JVP; ``temperature`` a float or one per row."""
+    """Return ``x -> function(x)`` with its JVP; ``temperature`` a float or one per row.
+
+    One per row (an array, traced or not) is an operand of the custom JVP too, so that
+    derivatives in the temperatures (jax.grad with respect to T) exist.
+    """
     import jax
+
+    if not isinstance(temperature, float) and function != "logsumexp":
+        return _differentiable_in_temperature(function, axes, temperature)
 
     @jax.custom_jvp
     def evaluate(x: Any) -> Any:
@@ -279,6 +302,27 @@ def _differentiable(function: str, axes: tuple[int, ...], temperature: Any) -> C
         return y, primitive.bind(*operands, function=function, axes=axes, temperature=scalar)
 
     return evaluate
+
+
+def _differentiable_in_temperature(
+    function: str, axes: tuple[int, ...], temperatures: Any
+) -> Callable[..., Any]:
+    """Return ``x -> function(x)`` for per-row temperatures, differentiable in both."""
+    import jax
+
+    @jax.custom_jvp
+    def evaluate(x: Any, t: Any) -> Any:
+        return _callback(function, x, axes, t)
+
+    @evaluate.defjvp
+    def tangent(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any]:
+        (x, t), (dx, dt) = primals, tangents
+        y = evaluate(x, t)
+        change = dx + _temperature_as_input(function, y, dt)
+        primitive = _primitives()["tangent"]
+        return y, primitive.bind(y, change, t, function=function, axes=axes, temperature=None)
+
+    return lambda x: evaluate(x, temperatures)
 
 
 def softmax(request: Request) -> Any:
