@@ -135,27 +135,16 @@ def _reduce_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(axes))
 
 
-def _refuse_gradients_of_the_temperature(temperature: Any) -> None:
-    """Raise TypeError for a temperature that records gradients (a torch tensor)."""
-    if getattr(temperature, "requires_grad", False):
-        raise TypeError(
-            "temperature requires grad, but no gradient flows to the temperature: "
-            "pass temperature.detach() (or a float)"
-        )
-
-
 def _temperature(temperature: Any, bits: int) -> float:
     """Return ``temperature`` rounded to a float of ``bits`` bits.
 
     Takes a real number (int, float, numpy scalar, Decimal, Fraction) or a
-    0-d real array; anything else is a TypeError, and so is a tensor that
-    requires grad (no gradient flows to the temperature: it would be lost
-    without a word).  x / T is computed in x's dtype, as the C ABI's ``float
-    temperature`` does, so T is rounded to it; a negative or NaN T, and a
-    finite, non-zero T that this rounding would turn into 0 or inf (a limit
-    case), are ValueErrors.
+    0-d real array; anything else is a TypeError (a tensor that requires
+    grad is one per row: :func:`pysoftmax._side_inputs.is_per_row`).  x / T
+    is computed in x's dtype, as the C ABI's ``float temperature`` does, so
+    T is rounded to it; a negative or NaN T, and a finite, non-zero T that
+    this rounding would turn into 0 or inf (a limit case), are ValueErrors.
     """
-    _refuse_gradients_of_the_temperature(temperature)
     wrong = (
         isinstance(temperature, bool | str | bytes)
         or (isinstance(temperature, numbers.Complex) and not isinstance(temperature, numbers.Real))
@@ -366,7 +355,6 @@ def _compute(
     if temperature is _NO_TEMPERATURE:
         temperature_value: Any = 1.0
     elif _side_inputs.is_per_row(temperature):
-        _refuse_gradients_of_the_temperature(temperature)
         temperature_value = _side_inputs.temperatures(temperature, x, xp, axes, compute_dtype)
     else:
         temperature_value = _temperature(temperature, bits)

@@ -80,11 +80,12 @@ def is_per_row(temperature: Any) -> bool:
     """Whether ``temperature`` is an array of temperatures (at least one dimension).
 
     A 0-d JAX tracer (a temperature traced by ``jax.jit`` or ``jax.vmap``) counts as one:
-    its value cannot be read now, and one temperature for every row is what it means.
+    its value cannot be read now, and one temperature for every row is what it means; so
+    does a 0-d torch tensor that requires grad, whose gradient a float would lose.
     """
     if isinstance(temperature, list | tuple):
         return True
-    if getattr(temperature, "ndim", 0) > 0:
+    if getattr(temperature, "ndim", 0) > 0 or getattr(temperature, "requires_grad", False):
         return True
     jax_core = sys.modules.get("jax.core")
     tracer = getattr(jax_core, "Tracer", None)

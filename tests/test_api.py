@@ -650,19 +650,6 @@ def test_the_readme_shows_the_signatures():
         assert " ".join(f"pysoftmax.{function}{bare}".split()) in " ".join(readme.split())
 
 
-def test_a_temperature_that_requires_grad_is_refused_not_silently_detached():
-    torch = pytest.importorskip("torch")
-    x = torch.randn(2, 3, dtype=torch.float64)
-    for temperature in (
-        torch.tensor(0.5, requires_grad=True),
-        torch.ones(2, 1, requires_grad=True),
-    ):
-        with pytest.raises(TypeError, match="temperature requires grad"):
-            pysoftmax.softmax(x, temperature=temperature)
-    detached = pysoftmax.softmax(x, temperature=torch.tensor(0.5))
-    assert torch.allclose(detached, torch.softmax(x / 0.5, dim=-1), rtol=1e-15, atol=0)
-
-
 def test_a_temperature_traced_by_jax_jit_is_taken():
     jax = pytest.importorskip("jax")
     import jax.numpy as jnp

@@ -634,3 +634,47 @@ def test_cuda_tensors_stay_on_the_device_and_gradcheck(function, axis):
     for got, want in zip(result.detach().cpu().numpy().ravel(), expected.ravel(), strict=True):
         assert reference.ulp_distance(float(got), float(want), np.float64) <= 1
     assert torch.autograd.gradcheck(lambda t: call(function, t, axis=axis, **kwargs), x)
+
+
+# ---- gradients in the temperature ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("function", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("per_row", [False, True], ids=["one", "per-row"])
+def test_gradients_in_the_temperature(function, per_row):
+    generator = torch.Generator().manual_seed(11)
+    x = torch.randn(4, 6, dtype=torch.float64, generator=generator, requires_grad=True)
+    shape = (4, 1) if per_row else ()
+    temperature = torch.full(shape, 0.7, dtype=torch.float64, requires_grad=True)
+
+    def ours(x, t):
+        return getattr(pysoftmax, function)(x, temperature=t)
+
+    assert torch.autograd.gradcheck(ours, (x, temperature))
+    assert torch.autograd.gradgradcheck(ours, (x, temperature))
+    weights = torch.randn(4, 6, dtype=torch.float64, generator=generator)
+    (weights * ours(x, temperature)).sum().backward()
+    reference = temperature.detach().clone().requires_grad_()
+    (weights * getattr(torch, function)(x.detach() / reference, -1)).sum().backward()
+    torch.testing.assert_close(temperature.grad, reference.grad, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("function", ["softmax", "log_softmax"])
+def test_the_temperature_gradient_is_finite_with_minus_infinity_and_zero_at_the_limits(function):
+    x = torch.tensor([[1.0, -math.inf, 3.0], [0.5, 2.0, -1.0]], dtype=torch.float64)
+    weights = torch.tensor([[0.3, 0.0, 2.0], [1.0, 0.7, 0.2]], dtype=torch.float64)
+
+    def gradient(t, data):
+        temperature = torch.tensor(t, dtype=torch.float64, requires_grad=True)
+        y = getattr(pysoftmax, function)(data, temperature=temperature)
+        torch.where(torch.isfinite(y), weights * y, 0.0).sum().backward()
+        return temperature.grad
+
+    finite = x.clone()
+    finite[0, 1] = -1e4  # the same row to every digit: its entry's exp is 0
+    ours = gradient(0.9, x)
+    assert torch.isfinite(ours) and float(ours) == pytest.approx(
+        float(gradient(0.9, finite)), rel=1e-14
+    )
+    for limit in (0.0, math.inf):
+        assert float(gradient(limit, x)) == 0.0

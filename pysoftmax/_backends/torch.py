@@ -256,6 +256,28 @@ def _backward(
     return dx.to(input_dtype)
 
 
+def _temperature_gradient(
+    function: str, y: torch.Tensor, dx: torch.Tensor, axes: tuple[int, ...]
+) -> torch.Tensor:
+    """Return dL/dT per row, from the gradient in x: ``-sum(dx * log p)`` over the row.
+
+    With z = (x - max) / T, dz/dT = -z / T; the Jacobian in x is the one in z over T, so
+    dL/dT = -sum(dx * z), and z may be the log-probability (a constant per row adds
+    nothing: the gradient in x sums to 0 along a row).  Entries with p = 0 are left out
+    (the finite rule gave them dx = 0); rows at T = 0 or inf get 0 (dx is 0 there).
+    """
+    import torch
+
+    wide = torch.float64 if y.dtype == torch.float64 else torch.float32
+    y, dx = y.to(wide), dx.to(wide)
+    if function == "log_softmax":
+        log_p, included = y, y > -torch.inf
+    else:
+        log_p, included = torch.log(torch.where(y > 0, y, torch.ones_like(y))), y > 0
+    terms = torch.where(included, dx * log_p, torch.zeros_like(y))
+    return -torch.sum(terms, dim=axes, keepdim=True)
+
+
 @functools.cache
 def _autograd_function() -> Any:
     """Return the :class:`torch.autograd.Function` (defined on first use, importing torch)."""
@@ -296,7 +318,8 @@ def _autograd_function() -> Any:
 
         @staticmethod
         def backward(ctx: Any, gradient: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-            if not ctx.needs_input_grad[0]:
+            wants_x, wants_temperature = ctx.needs_input_grad[0], ctx.needs_input_grad[3]
+            if not (wants_x or wants_temperature):
                 return None, None, None, None, None, None
             vjp = _backward(
                 ctx.function,
@@ -308,7 +331,11 @@ def _autograd_function() -> Any:
                 ctx.where,
                 ctx.input_dtype,
             )
-            return vjp, None, None, None, None, None
+            temperature_gradient = None
+            if wants_temperature:
+                (y,) = ctx.saved_tensors
+                temperature_gradient = _temperature_gradient(ctx.function, y, vjp, ctx.axes)
+            return (vjp if wants_x else None), None, None, temperature_gradient, None, None
 
     return SoftmaxFunction
 
@@ -317,7 +344,8 @@ def _compute(function: str, request: Request) -> torch.Tensor:
     import torch
 
     x: torch.Tensor = request.x
-    if x.requires_grad and torch.is_grad_enabled():
+    records = x.requires_grad or getattr(request.temperature, "requires_grad", False)
+    if records and torch.is_grad_enabled():
         result: torch.Tensor = _autograd_function().apply(
             x, function, request.axes, request.temperature, request.threads, request.where
         )
