@@ -278,3 +278,12 @@ def test_jax_gradients_through_per_row_temperatures():
     np.testing.assert_array_equal(
         np.asarray(jitted), pysoftmax.softmax(np.asarray(x), temperature=np.asarray(t))
     )
+
+
+def test_the_c_backend_never_reads_past_the_per_row_temperatures():
+    """A request whose temperatures do not match its rows (a caller's bug) is refused."""
+    from pysoftmax._backends import c
+
+    matrix = np.ones((4, 3))
+    with pytest.raises(ValueError, match="2 temperatures for 4 rows"):
+        c._run("softmax", matrix, np.empty_like(matrix), 1, np.array([1.0, 2.0]))

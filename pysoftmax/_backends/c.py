@@ -196,6 +196,10 @@ def _run(
         temperatures, temperature_stride = _core.ffi.NULL, 0
         if temperature is not None:
             vector = np.asarray(temperature, dtype=matrix.dtype).reshape(-1)
+            if vector.size not in (1, rows):  # the C core reads one per row: never past them
+                raise ValueError(
+                    f"temperature: {vector.size} temperatures for {rows} rows (one, or one per row)"
+                )
             keep_alive.append(vector)
             temperatures = _pointer(vector)
             temperature_stride = 0 if vector.size == 1 else vector.strides[0] // vector.itemsize
