@@ -19,6 +19,7 @@ import math
 import numbers
 import operator
 import os
+import sys
 from typing import Any
 
 import array_api_compat
@@ -235,6 +236,8 @@ _DEFAULT_TEMPERATURE = 1.0
 _empty = np.empty
 _ndarray = np.ndarray
 _from_buffer = None if _core is None else _core.ffi.from_buffer
+_cast = None if _core is None else _core.ffi.cast
+_modules = sys.modules
 _default_backend = _dispatch._default_backend
 
 # Where either variable is set (PYSOFTMAX_NUM_THREADS: unless its value has been read and
@@ -253,41 +256,50 @@ else:
 _VALID_THREADS_VALUES = _threads.VALID_ENVIRONMENT_VALUES
 
 
-def _fast(
-    kernel: int, x: Any, axis: Any, temperature: Any, threads: Any, backend: Any
-) -> np.ndarray | None:
+def _fast(kernel: int, x: Any, axis: Any, temperature: Any, threads: Any, backend: Any) -> Any:
     """Compute ``x`` by the fast path, or return None where it does not apply.
 
     ``kernel`` is ``_SOFTMAX``, ``_LOG_SOFTMAX`` or ``_LOGSUMEXP``; for
     logsumexp ``temperature`` is ``keepdims``.  The fast path takes a plain
     ``numpy.ndarray`` of at least one dimension, native float32 or float64
     with fewer entries than the C backend would thread, aligned and
-    C-contiguous, reduced over its last axis (``-1`` or ``ndim - 1``, an
-    int); a float (numpy's float64 and float32 too), or an int up to 2**53,
-    for temperature, which needs no check beyond the range of the
-    kernels' entry; ``threads`` None or a positive int; no ``backend=``, no
-    :func:`~pysoftmax.use_backend` default and neither environment variable
-    set (or only a ``PYSOFTMAX_NUM_THREADS`` whose value was found valid
-    before).  Everything else, every error included, is the general path's.
-    The steps are inline, ordered by how likely they fail: each costs
-    nanoseconds against a call of about a microsecond.
+    C-contiguous (or a plain ``torch.Tensor`` on the CPU, float32 or float64,
+    contiguous, that does not require grad: :func:`_fast_tensor`), reduced
+    over its last axis (``-1`` or ``ndim - 1``, an int); a float (numpy's
+    float64 and float32 too), or an int up to 2**53, for temperature, which
+    needs no check beyond the range of the kernels' entry; ``threads`` None
+    or a positive int; no ``backend=``, no :func:`~pysoftmax.use_backend`
+    default and neither environment variable set (or only a
+    ``PYSOFTMAX_NUM_THREADS`` whose value was found valid before).
+    Everything else, every error included, is the general path's.  The steps
+    are inline, ordered by how likely they fail: each costs nanoseconds
+    against a call of about a microsecond.
     """
+    tensor = type(x) is not _ndarray
+    torch: Any = _modules.get("torch") if tensor else None
+    if tensor and not (torch is not None and type(x) is torch.Tensor):
+        return None
     if not (
-        type(x) is _ndarray
-        and type(axis) is int
+        type(axis) is int
         and (axis == -1 or axis == x.ndim - 1)
         and backend is None
         and (threads is None or (type(threads) is int and threads > 0))
     ):
         return None
-    dtype = x.dtype
-    kernels = _FAST_KERNELS.get(dtype)
-    if kernels is None:
-        return None
+    if tensor:
+        kernels = _fast_tensor_kernels(x)
+        if kernels is None:
+            return None
+    else:
+        kernels = _FAST_KERNELS.get(x.dtype)
+        if kernels is None:
+            return None
+        flags = x.flags
+        if not (flags.c_contiguous and flags.aligned):
+            return None
     shape = x.shape
-    flags = x.flags
-    size = x.size
-    if not (shape and flags.c_contiguous and flags.aligned and 0 < size < kernels[6]):
+    size = math.prod(shape) if tensor else x.size
+    if not (shape and 0 < size < kernels[6]):
         return None
     environ = _ENVIRON_DATA
     if (
@@ -297,15 +309,14 @@ def _fast(
     ):
         return None
     n = shape[-1]
-    ctype = kernels[0]
     if kernel == _LOGSUMEXP:
         if temperature is False:
-            result = _empty(shape[:-1], dtype)
+            result_shape = shape[:-1]
         elif temperature is True:
-            result = _empty((*shape[:-1], 1), dtype)
+            result_shape = (*shape[:-1], 1)
         else:
             return None
-        status = kernels[3](_from_buffer(ctype, x), _from_buffer(ctype, result), size // n, n)
+        value = None
     else:
         if temperature is _DEFAULT_TEMPERATURE:
             value = 1.0
@@ -319,13 +330,45 @@ def _fast(
                 return None  # beyond float32's range
         else:
             return None
-        result = _empty(shape, dtype)
-        status = kernels[kernel](
-            _from_buffer(ctype, x), _from_buffer(ctype, result), size // n, n, value
-        )
+        result_shape = shape
+    if tensor:
+        result = torch.empty(result_shape, dtype=x.dtype)
+        source, target = _cast(kernels[0], x.data_ptr()), _cast(kernels[0], result.data_ptr())
+    else:
+        result = _empty(result_shape, x.dtype)
+        source, target = _from_buffer(kernels[0], x), _from_buffer(kernels[0], result)
+    if value is None:
+        status = kernels[kernel](source, target, size // n, n)
+    else:
+        status = kernels[kernel](source, target, size // n, n, value)
     if status:
         _c_backend.check_status(status)
     return result
+
+
+_TENSOR_KERNELS: dict[Any, tuple[Any, ...]] = {}  # torch dtype -> a _FAST_KERNELS entry
+
+
+def _fast_tensor_kernels(x: Any) -> tuple[Any, ...] | None:
+    """Return the fast path's kernels for a torch tensor it may take, else None.
+
+    A CPU tensor of float32 or float64, contiguous, that records no gradient
+    (the fast path has no autograd): its memory is the C core's input as it
+    is, through its data pointer (unless a lazy negation, the negative bit,
+    is set on it).  The pointer types are ``float *`` and ``double *``.
+    """
+    if x.requires_grad or not x.is_cpu or not x.is_contiguous() or x.is_neg():
+        return None
+    if not _TENSOR_KERNELS and _FAST_KERNELS:
+        import torch
+
+        for torch_dtype, numpy_dtype, pointer in (
+            (torch.float32, np.dtype(np.float32), "float *"),
+            (torch.float64, np.dtype(np.float64), "double *"),
+        ):
+            entry = _FAST_KERNELS[numpy_dtype]
+            _TENSOR_KERNELS[torch_dtype] = (_core.ffi.typeof(pointer), *entry[1:])
+    return _TENSOR_KERNELS.get(x.dtype)
 
 
 # ---- the general path ------------------------------------------------------------------------

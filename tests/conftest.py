@@ -47,4 +47,5 @@ def fast_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, int]]:
             for kernel, name in zip(kernels, ["softmax", "log_softmax", "logsumexp"], strict=True)
         ]
         monkeypatch.setitem(_api._FAST_KERNELS, dtype, (ctype, *spies, low, high, size))
+    monkeypatch.setattr(_api, "_TENSOR_KERNELS", {})  # rebuilt from the spies on first use
     return calls

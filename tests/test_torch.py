@@ -101,8 +101,8 @@ def test_tensors_go_to_the_torch_backend_by_default(monkeypatch):
     monkeypatch.setattr(
         torch_backend, "_forward", lambda f, *args: calls.append(f) or original(f, *args)
     )
-    for function in FUNCTIONS:
-        result = call(function, torch.ones(2, 3))
+    for function in FUNCTIONS:  # (axis 0: not the fast path, which skips dispatch)
+        result = call(function, torch.ones(2, 3), axis=0)
         assert isinstance(result, torch.Tensor)
     assert calls == FUNCTIONS
 
@@ -160,7 +160,7 @@ def _spy_on_the_c_core(monkeypatch):
 def test_a_contiguous_tensor_reaches_the_c_core_without_a_copy(monkeypatch, function, dtype):
     seen = _spy_on_the_c_core(monkeypatch)
     x = torch.randn(4, 5, 6, dtype=dtype)
-    result = call(function, x, axis=-1)
+    result = call(function, x, axis=-1, backend="torch")  # (small: the fast path's otherwise)
     assert [name for name, _, _ in seen] == [function]
     _, matrix, output = seen[0]
     # The C core read the tensor's own memory ...
@@ -438,7 +438,7 @@ def test_the_device_path_agrees_with_the_c_core(device_path, function, axis, dty
         kwargs = kwargs_for(function, temperature)
         expected = c_reference(function, data, axis=axis, **kwargs)
         device_path.clear()
-        result = call(function, torch.from_numpy(data), axis=axis, **kwargs)
+        result = call(function, torch.from_numpy(data), axis=axis, backend="torch", **kwargs)
         assert device_path == [("device", function)]
         assert result.dtype == torch.from_numpy(data).dtype and result.device.type == "cpu"
         assert ulp_distance(result.numpy(), expected).max() <= 1, (temperature, axis)
@@ -678,3 +678,66 @@ def test_the_temperature_gradient_is_finite_with_minus_infinity_and_zero_at_the_
     )
     for limit in (0.0, math.inf):
         assert float(gradient(limit, x)) == 0.0
+
+
+# ---- the fast path for small CPU tensors ---------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_small_cpu_tensors_take_the_fast_path_with_the_same_bits(dtype, fast_calls):
+    suffix = "f32" if dtype == torch.float32 else "f64"
+    generator = torch.Generator().manual_seed(3)
+    x = torch.randn(3, 7, dtype=dtype, generator=generator) * 30
+    x[1, 2] = -math.inf
+    x[2, :] = math.inf
+    cases = [
+        ("softmax", {}),
+        ("log_softmax", {"temperature": 0.3}),
+        ("softmax", {"axis": 1, "temperature": 0}),
+        ("logsumexp", {}),
+        ("logsumexp", {"keepdims": True}),
+    ]
+    for function, kwargs in cases:
+        fast = getattr(pysoftmax, function)(x, **kwargs)
+        general = getattr(pysoftmax, function)(x, backend="torch", **kwargs)
+        assert type(fast) is torch.Tensor and fast.dtype == dtype and fast.shape == general.shape
+        assert torch.equal(
+            fast.view(-1).view(torch.int32 if suffix == "f32" else torch.int64),
+            general.view(-1).view(torch.int32 if suffix == "f32" else torch.int64),
+        )
+    assert [name for name, _, _ in fast_calls] == [
+        f"softmax_{suffix}",
+        f"log_softmax_{suffix}",
+        f"softmax_{suffix}",
+        f"logsumexp_{suffix}",
+        f"logsumexp_{suffix}",
+    ]
+
+
+def test_tensors_the_fast_path_does_not_take(fast_calls):
+    x = torch.randn(4, 6, dtype=torch.float64)
+    for tensor, kwargs in [
+        (x.clone().requires_grad_(), {}),  # autograd
+        (x.t(), {}),  # not contiguous
+        (x.to(torch.float16), {}),
+        (torch.arange(6), {}),
+        (torch.nn.Parameter(x.clone(), requires_grad=False), {}),  # a subclass
+        (x, {"axis": 0}),
+        (x, {"where": x > 0}),
+        (torch.zeros(3, 0), {}),
+        (torch.ones(1024, 1024), {}),  # threaded
+    ]:
+        result = pysoftmax.softmax(tensor, **kwargs)
+        assert isinstance(result, torch.Tensor)
+    assert fast_calls == []
+
+
+def test_a_tensor_with_the_negative_bit_is_read_as_its_value():
+    x = torch.randn(3, 5, dtype=torch.float64)
+    negated = torch._neg_view(x)
+    assert negated.is_neg()
+    for function in FUNCTIONS:
+        for kwargs in ({}, {"axis": 0}):
+            result = call(function, negated, **kwargs)
+            expected = call(function, -x, **kwargs)
+            assert torch.equal(result, expected), (function, kwargs)

@@ -114,14 +114,14 @@ def _host(tensor: Any) -> Any:
     """Return a numpy view of a CPU tensor (None stays None): the same memory, no copy.
 
     bfloat16 has no numpy dtype: its bits are viewed as ``c.BFLOAT16_BITS``,
-    which the C backend reads as bfloat16.  Real and bool dtypes carry no conj
-    or neg bit, so ``Tensor.numpy()`` is always a view.
+    which the C backend reads as bfloat16.  A tensor with the negative bit set
+    (a lazy negation, ``torch._neg_view``) is resolved first: that one is a copy.
     """
     import torch
 
     if tensor is None:
         return None
-    tensor = tensor.detach()
+    tensor = tensor.detach().resolve_neg()
     if tensor.dtype == torch.bfloat16:
         return tensor.view(torch.int16).numpy().view(c.BFLOAT16_BITS)
     return tensor.numpy()
