@@ -10,7 +10,20 @@
  *   known_defects D3   baseline kernels, float64 log_softmax: NaN where
  *                      |x - max| > 2^996 but (x - max) / T is finite (fixed)
  *   known_defects D4   float64 log_softmax, any kernels: NaN where x - max
- *                      is finite but TwoSum's intermediate overflows (open)
+ *                      is finite but TwoSum's intermediate overflows (fixed)
+ *   known_defects D5   the general, weighted and general backward functions
+ *                      with bad arguments in more than one array: the
+ *                      status was the first problem of the first pair of
+ *                      arrays checked, not the first in the documented
+ *                      order over all of them (fixed)
+ *   known_defects D6   float64 weighted logsumexp: every weight was scaled
+ *                      by the row's largest |b| first, so a weight 2^1022
+ *                      times smaller lost digits or became 0, even where
+ *                      its term dominates the sum, and a term 800 below
+ *                      the max was dropped whatever its weight (fixed)
+ *   known_defects D7   weighted logsumexp, float32 and float64: a result
+ *                      near 0 lost every digit below 2^-85 (the scale's
+ *                      E ln2 cancelling): {1e-30} with b = {1} gave 0 (fixed)
  *
  * Exit status 1 while the defect shows, 0 once it is fixed, 77 where the
  * case cannot be shown here (no MXCSR; the baseline kernels not in use).
@@ -97,10 +110,82 @@ static int d4(void)
     return status != PSM_OK || !(fabs(y[1] + 0x1.4666666666666p+1023) <= 2 * 0x1p971); /* 2 ULP */
 }
 
+/* D5: each call has two bad arguments in different arrays; the documented
+ * order (SIZE_OVERFLOW, NULL_POINTER, STRIDE, OVERLAP, TEMPERATURE) says
+ * which status it returns. */
+static int d5(void)
+{
+    float x[6] = {1, 2, 3, 4, 5, 6}, y[8], one = 1.0f;
+    double y64[6] = {0.2, 0.3, 0.5, 0.1, 0.1, 0.8}, dy64[6] = {1, 2, 3, 4, 5, 6};
+    unsigned char mask[6] = {1, 1, 1, 1, 1, 1};
+    int got[4], want[4], k, failed = 0;
+    /* the mask's span beyond PTRDIFF_MAX, and y's row stride 0 with two rows */
+    got[0] = psm_softmax_general_f32(x, 3, 1, mask, PTRDIFF_MAX, 1, &one, 0, y, 0, 1, 2, 3);
+    want[0] = PSM_E_SIZE_OVERFLOW;
+    /* the same for logsumexp, out_stride 0 with two rows */
+    got[1] = psm_logsumexp_general_f32(x, 3, 1, mask, PTRDIFF_MAX, 1, y, 0, 2, 3);
+    want[1] = PSM_E_SIZE_OVERFLOW;
+    /* weighted: out inside x, and b NULL */
+    got[2] = psm_logsumexp_weighted_f32(x, 3, 1, NULL, 3, 1, x + 1, 1, NULL, 0, 2, 3);
+    want[2] = PSM_E_NULL_POINTER;
+    /* backward, general: dx overlapping y (not in place), and the temperatures NULL */
+    got[3] = psm_softmax_backward_general_f64(y64, 3, 1, dy64, 3, 1, NULL, 0, y64 + 1, 3, 1, 2,
+                                              3);
+    want[3] = PSM_E_NULL_POINTER;
+    for (k = 0; k < 4; k++) {
+        printf("D5 case %d: status %d (%s), documented order: %d (%s)\n", k, got[k],
+               psm_strerror(got[k]), want[k], psm_strerror(want[k]));
+        failed |= got[k] != want[k];
+    }
+    return failed;
+}
+
+/* D6: log(1e-200 e^0 + 1e200 e^-1e6) = log(1e-200) (the second term is 0 in
+ * any precision; the first became 0); log(1e-15 e^0 + 1e307 e^-1e6) =
+ * log(1e-15) (the first term kept 4 bits); log(-1e-300 e^1000 + 1e300 e^0)
+ * = log(1e300) (the second term, 1000 below the max, was dropped as
+ * negligible: a negative sum). */
+static int d6(void)
+{
+    const double x[6] = {0.0, -1e6, 0.0, -1e6, 1000.0, 0.0};
+    const double b[6] = {1e-200, 1e200, 1e-15, 1e307, -1e-300, 1e300};
+    /* log(1e-200), log(1e-15), log(1e300) (mpmath: the other term changes nothing) */
+    const double want[3] = {-460.51701859880916, -34.538776394910684, 690.77552789821368};
+    double out[3], sign[3];
+    int status = psm_logsumexp_weighted_f64(x, 2, 1, b, 2, 1, out, 1, sign, 1, 3, 2);
+    int k, failed = status != PSM_OK;
+    for (k = 0; k < 3; k++) {
+        double error = fabs(out[k] - want[k]) / (nextafter(fabs(want[k]), INFINITY) - fabs(want[k]));
+        printf("D6: psm_logsumexp_weighted_f64(x = {%g, %g}, b = {%g, %g}) = %.17g, sign %g "
+               "(right: %.17g, sign 1; %.3g ULP off)\n",
+               x[2 * k], x[2 * k + 1], b[2 * k], b[2 * k + 1], out[k], sign[k], want[k], error);
+        failed |= !(error <= 2.0) || sign[k] != 1.0;
+    }
+    return failed;
+}
+
+/* D7: log(1 e^(1e-30)) = 1e-30, and log(e^t - e^t + e^t) = t for t = 2^-100. */
+static int d7(void)
+{
+    const double x64[4] = {1e-30, 0x1p-100, 0x1p-100, 0x1p-100}, b64[4] = {1, 1, -1, 1};
+    const float x32[4] = {1e-30f, 0x1p-100f, 0x1p-100f, 0x1p-100f}, b32[4] = {1, 1, -1, 1};
+    double out64[2];
+    float out32[2];
+    int s64 = psm_logsumexp_weighted_f64(x64, 1, 1, b64, 1, 1, out64, 1, NULL, 0, 1, 1);
+    int s32 = psm_logsumexp_weighted_f32(x32, 1, 1, b32, 1, 1, out32, 1, NULL, 0, 1, 1);
+    s64 |= psm_logsumexp_weighted_f64(x64 + 1, 3, 1, b64 + 1, 3, 1, out64 + 1, 1, NULL, 0, 1, 3);
+    s32 |= psm_logsumexp_weighted_f32(x32 + 1, 3, 1, b32 + 1, 3, 1, out32 + 1, 1, NULL, 0, 1, 3);
+    printf("D7: weighted logsumexp of {1e-30}, b = {1}: f64 %g, f32 %g (right: 1e-30); of "
+           "{2^-100} x 3, b = {1, -1, 1}: f64 %a, f32 %a (right: 0x1p-100)\n",
+           out64[0], (double)out32[0], out64[1], (double)out32[1]);
+    return s64 != PSM_OK || s32 != PSM_OK || out64[0] != 1e-30 || out32[0] != 1e-30f ||
+           out64[1] != 0x1p-100 || out32[1] != 0x1p-100f;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        printf("usage: known_defects D1|D2|D3|D4\n");
+        printf("usage: known_defects D1|D2|D3|D4|D5|D6|D7\n");
         return 2;
     }
     if (strcmp(argv[1], "D1") == 0)
@@ -111,6 +196,12 @@ int main(int argc, char **argv)
         return d3();
     if (strcmp(argv[1], "D4") == 0)
         return d4();
+    if (strcmp(argv[1], "D5") == 0)
+        return d5();
+    if (strcmp(argv[1], "D6") == 0)
+        return d6();
+    if (strcmp(argv[1], "D7") == 0)
+        return d7();
     printf("unknown case %s\n", argv[1]);
     return 2;
 }

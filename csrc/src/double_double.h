@@ -92,10 +92,13 @@ PSM_INTERNAL double psm_pow2(int k)
     return ldexp(1.0, k);
 }
 
-/* exp(z.hi + z.lo) for -800 <= z.hi <= 709, relative error below 2^-60.
+/* exp(z.hi + z.lo) for -2400 <= z.hi <= 709, relative error below 2^-58
+ * (below 2^-60 for -800 <= z.hi: the rows' range; the weighted logsumexp
+ * goes further, as a weight may make up for a small exp).
  *
  * z = k ln2 + r with |r| <= ln2/2 (Cody-Waite with a two-part ln2 whose
- * high part has 32 significant bits, so k * LN2_HI is exact), then
+ * high part has 32 significant bits, so k * LN2_HI is exact for |k| below
+ * 2^21), then
  * exp(r) = 1 + r + p(r) with p the Taylor tail to r^14/14!: the first
  * omitted term is below 1e-19, and p is small enough (<= 0.07) that its
  * rounding errors only reach 2^-56 of the result. */
