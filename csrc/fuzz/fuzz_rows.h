@@ -1016,6 +1016,7 @@ typedef struct {
     int contiguous;      /* laid out as rows * n, whatever rows * n is */
     int output;          /* written by the call */
     int null;            /* passed as NULL */
+    int absent;          /* NULL meaning "none" (an optional array): its strides do not count */
     int group;           /* arrays of the same group share one allocation */
     fz_wide offset;      /* bytes from the group's first array to this one's origin */
     /* set by fz_place */
@@ -1074,8 +1075,11 @@ static inline int fz_nonempty(const fz_array *a)
 static inline int fz_array_span(const fz_array *a, fz_wide *low, fz_wide *high)
 {
     if (a->contiguous) {
+        /* rows * n may pass 2^127: clamped as fz_span clamps (far beyond any
+         * span that fits) */
+        fz_uwide count = (fz_uwide)a->rows * (fz_uwide)a->n;
         *low = 0;
-        *high = (fz_wide)a->rows * (fz_wide)a->n - 1;
+        *high = count > ((fz_uwide)1 << 120) ? (fz_wide)1 << 120 : (fz_wide)count - 1;
         return fz_nonempty(a);
     }
     return fz_span(a->rows, a->n, a->rs, a->s, low, high);
@@ -1146,7 +1150,7 @@ static inline void fz_place(fz_arrays *set)
     set->fits = 1;
     for (k = 0; k < set->count; k++) {
         fz_array *a = &set->a[k];
-        a->nonempty = fz_array_span(a, &a->low, &a->high);
+        a->nonempty = !a->absent && fz_array_span(a, &a->low, &a->high);
         if (!a->nonempty)
             a->low = 0, a->high = -1;
         if ((a->nonempty && a->high - a->low + 1 > (fz_wide)FZ_MAX_SPAN) ||

@@ -24,9 +24,32 @@
  *   known_defects D7   weighted logsumexp, float32 and float64: a result
  *                      near 0 lost every digit below 2^-85 (the scale's
  *                      E ln2 cancelling): {1e-30} with b = {1} gave 0 (fixed)
+ *   known_defects D8   the backward functions with one temperature checked
+ *                      it once per row: with rows == 0 a negative or NaN T
+ *                      was PSM_OK, where every other function returns
+ *                      PSM_E_TEMPERATURE (fixed)
+ *   known_defects D9   float64 softmax backward: rows with a y beyond about
+ *                      2^211 (but below 2^400) or below -2^424 took the
+ *                      vector kernel, whose y 2^600 (dy - s) overflows: inf
+ *                      or NaN where the formula is finite (fixed)
+ *   known_defects D10  float64 log_softmax backward: dy is scaled so that
+ *                      its largest entry is in [1, 2); an entry more than
+ *                      2^1022 below it is flushed, though it decides its own
+ *                      dx where exp(y) S is smaller still (open: KD4)
+ *   known_defects D11  float64 log_softmax backward: exp(y) is taken as 0
+ *                      below y = -1000 (PSM_LANE_FLOOR), though exp(y) S / T
+ *                      is representable for y down to about -2200 (S up to
+ *                      2^1024 n, T down to 2^-1074): dx lost that term (open:
+ *                      KD5)
+ *   known_defects D12  float64 softmax backward: the sum s = sum dy y is
+ *                      formed from unscaled products (and scaled by 2^L with
+ *                      dy): where they fall below 2^-1022 they lose digits,
+ *                      though a small T makes dx = y (dy - s) / T normal
+ *                      (open: KD4)
  *
  * Exit status 1 while the defect shows, 0 once it is fixed, 77 where the
  * case cannot be shown here (no MXCSR; the baseline kernels not in use).
+ * CMake runs each as a test (known_defect_D1, ...; D10, open, must fail).
  * tests/test_fuzz.py runs them on the fuzz build: the fixed ones as
  * regression tests, the open ones as strict expected failures (so that a
  * fix is noticed, and the harness's tolerance of it can go).  D1 and D2
@@ -182,10 +205,88 @@ static int d7(void)
            out64[1] != 0x1p-100 || out32[1] != 0x1p-100f;
 }
 
+/* D8: rows == 0, T = -1 or NaN: PSM_E_TEMPERATURE, as psm_softmax_f32 gives. */
+static int d8(void)
+{
+    float y[3] = {0.2f, 0.3f, 0.5f}, dy[3] = {1, 2, 3}, dx[3];
+    double y64[3] = {0.2, 0.3, 0.5}, dy64[3] = {1, 2, 3}, dx64[3];
+    int got[4], k, failed = 0;
+    got[0] = psm_softmax_backward_f32(y, dy, dx, 0, 3, -1.0f);
+    got[1] = psm_log_softmax_backward_f64(y64, dy64, dx64, 0, 3, NAN);
+    got[2] = psm_softmax_backward_strided_f64(y64, 3, 1, dy64, 3, 1, dx64, 3, 1, 0, 3, -1.0);
+    got[3] = psm_softmax_f32(y, dx, 0, 3, -1.0f); /* the forward function, for comparison */
+    for (k = 0; k < 4; k++) {
+        printf("D8 case %d (rows = 0, T invalid): status %d (%s); right: %d\n", k, got[k],
+               psm_strerror(got[k]), PSM_E_TEMPERATURE);
+        failed |= got[k] != PSM_E_TEMPERATURE;
+    }
+    return failed;
+}
+
+/* D9: y = {2^285, 2^285}, dy = {1, 1}: dx = 2^285 (1 - 2^286) = 2^285 - 2^571 each;
+ * y = {-1e300, 0.5}, dy = {1e-300, 1}: s = -0.5, dx = {-1e300 (1e-300 + 0.5), 0.75}. */
+static int d9(void)
+{
+    const double y[4] = {0x1p285, 0x1p285, -1e300, 0.5}, dy[4] = {1.0, 1.0, 1e-300, 1.0};
+    const double want[4] = {0x1p285 - 0x1p571, 0x1p285 - 0x1p571, -5e299, 0.75};
+    double dx[4];
+    int status = psm_softmax_backward_f64(y, dy, dx, 2, 2, 1.0), k, failed = status != PSM_OK;
+    for (k = 0; k < 4; k++) {
+        printf("D9: psm_softmax_backward_f64 row %d entry %d: y %g, dy %g: dx = %.17g "
+               "(right: %.17g)\n", k / 2, k % 2, y[k], dy[k], dx[k], want[k]);
+        failed |= !(fabs(dx[k] - want[k]) <= 1e-15 * fabs(want[k]));
+    }
+    return failed;
+}
+
+/* D10: y = {0, -2000}, dy = {1e300, 1e-300}, T = 1: S = 1e300 + 1e-300, and
+ * dx[1] = 1e-300 - e^-2000 S = 1e-300 (e^-2000 S is about 1e-569). */
+static int d10(void)
+{
+    const double y[2] = {0.0, -2000.0}, dy[2] = {1e300, 1e-300};
+    double dx[2];
+    int status = psm_log_softmax_backward_f64(y, dy, dx, 1, 2, 1.0);
+    printf("D10: psm_log_softmax_backward_f64(y = {0, -2000}, dy = {1e300, 1e-300}): dx[1] = %g "
+           "(right: 1e-300)\n",
+           dx[1]);
+    return status != PSM_OK || !(fabs(dx[1] - 1e-300) <= 1e-315);
+}
+
+/* D11: y = {0, -1100}, dy = {2^1020, 0}, T = 1: S = 2^1020, dx[1] = -e^-1100 2^1020,
+ * about -0x1.065e8969p-567. */
+static int d11(void)
+{
+    const double y[2] = {0.0, -1100.0}, dy[2] = {0x1p1020, 0.0};
+    const double want = -0x1.065e89690ca1fp-567; /* -expl(-1100) 2^1020, rounded */
+    double dx[2];
+    int status = psm_log_softmax_backward_f64(y, dy, dx, 1, 2, 1.0);
+    printf("D11: psm_log_softmax_backward_f64(y = {0, -1100}, dy = {2^1020, 0}): dx[1] = %a "
+           "(right: %a)\n",
+           dx[1], want);
+    return status != PSM_OK || !(fabs(dx[1] - want) <= 1e-15 * fabs(want));
+}
+
+/* D12: y = {1.1 2^-1000, 0.5}, dy = {1.3 2^-40, 0}, T = 2^-900: s = dy[0] y[0], about
+ * 2^-1040 (subnormal), dx[1] = 0.5 (0 - s) / T, about -2^-141. */
+static int d12(void)
+{
+    const double y[2] = {0x1.199999999999ap-1000, 0.5}, dy[2] = {0x1.4cccccccccccdp-40, 0.0};
+    const double temperature = 0x1p-900;
+    /* dy[0] y[0] exactly: 0x1.6e147ae147ae2p-1040 + a tail; dx[1] = -0.5 s 2^900 */
+    const long double s = (long double)dy[0] * (long double)y[0];
+    const double want = (double)(-0.5L * s / temperature);
+    double dx[2];
+    int status = psm_softmax_backward_f64(y, dy, dx, 1, 2, temperature);
+    printf("D12: psm_softmax_backward_f64(y = {%a, 0.5}, dy = {%a, 0}, T = 2^-900): dx[1] = %a "
+           "(right: %a)\n",
+           y[0], dy[0], dx[1], want);
+    return status != PSM_OK || !(fabs(dx[1] - want) <= 2e-16 * fabs(want));
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        printf("usage: known_defects D1|D2|D3|D4|D5|D6|D7\n");
+        printf("usage: known_defects D1|D2|D3|D4|D5|D6|D7|D8|D9|D10|D11|D12\n");
         return 2;
     }
     if (strcmp(argv[1], "D1") == 0)
@@ -202,6 +303,16 @@ int main(int argc, char **argv)
         return d6();
     if (strcmp(argv[1], "D7") == 0)
         return d7();
+    if (strcmp(argv[1], "D8") == 0)
+        return d8();
+    if (strcmp(argv[1], "D9") == 0)
+        return d9();
+    if (strcmp(argv[1], "D10") == 0)
+        return d10();
+    if (strcmp(argv[1], "D11") == 0)
+        return d11();
+    if (strcmp(argv[1], "D12") == 0)
+        return d12();
     printf("unknown case %s\n", argv[1]);
     return 2;
 }
