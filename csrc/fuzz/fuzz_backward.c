@@ -276,7 +276,7 @@ static void fz_check_backward_row(const fz_case *c, size_t r)
     const char *name = fz_name(c);
     long double sum_hi = 0.0L, sum_lo = 0.0L, magnitude = 0.0L, infinite_sum = 0.0L;
     long double largest_dy = 0.0L;
-    int nan_dy = 0, nan_y = 0, nan_term = 0, infinite = 0, in_range = 1;
+    int nan_y = 0, nan_term = 0, infinite = 0, in_range = 1;
     size_t i;
     fz_failing_row = r;
     if (temperature == 0.0L || temperature == INFINITY) {
@@ -291,7 +291,6 @@ static void fz_check_backward_row(const fz_case *c, size_t r)
         long double term, term_error, t, u;
         if (!fz_counts(c, y))
             continue;
-        nan_dy |= isnan(dy);
         nan_y |= isnan(y);
         infinite |= isinf(y) || isinf(dy);
         if (c->log_output)
