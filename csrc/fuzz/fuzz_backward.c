@@ -144,12 +144,14 @@ static int fz_expected_status(const fz_case *c)
         (t && fz_overlap(t, dx)))
         return PSM_E_OVERLAP;
     if (t == NULL)
-        return fz_temperature_is_invalid((double)fz_row_temperature(c, 0)) ? PSM_E_TEMPERATURE
-                                                                          : PSM_OK;
+        return fz_temperature_is_invalid(c->f64 ? c->temperature.t64
+                                                : (double)c->temperature.t32)
+                   ? PSM_E_TEMPERATURE
+                   : PSM_OK;
     if (!s->fits)
         return PSM_OK; /* the temperatures cannot be read (the caller skips) */
     for (r = 0; r < c->rows; r++)
-        if (fz_temperature_is_invalid((double)fz_row_temperature(c, r)))
+        if (fz_temperature_is_invalid(fz_get_double(s, c->temperatures, r, 0, 1)))
             return PSM_E_TEMPERATURE;
     return PSM_OK;
 }

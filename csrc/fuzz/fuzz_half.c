@@ -224,9 +224,8 @@ static void fz_check_results(const fz_case *c)
         }
         for (i = 0; i < out_n; i++)
             got[i] = fz_get(s, c->y, r, i, 0);
-        if (!fz_long_double_is_emulated)
-            fz_check_row(c->function, fz_out_format(c), r, v, c->n, (long double)c->temperature,
-                         got, scratch);
+        fz_check_row(c->function, fz_out_format(c), r, v, c->n, (long double)c->temperature, got,
+                     scratch);
         /* 16-bit outputs of rows up to 4096: the float32 function's, rounded;
          * float logsumexp of such rows: the float32 function's */
         if (c->n <= 4096 && (!c->float_output || lse)) {
@@ -377,8 +376,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         goto done;
     }
     fz_check_only_outputs_written(s);
-    if (c->rows == 0 || s->a[c->y].null)
-        goto done;
+    if (c->rows == 0 || s->a[c->y].null || fz_long_double_is_emulated)
+        goto done; /* (values are read as long doubles) */
     if (c->n == 0) { /* logsumexp of empty rows: -inf; the others write nothing */
         for (r = 0; r < c->rows && c->function == FZ_LOGSUMEXP; r++)
             FZ_CHECK(fz_get(s, c->y, r, 0, 0) == -INFINITY,

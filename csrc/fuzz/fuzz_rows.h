@@ -1242,6 +1242,24 @@ static inline long double fz_get(const fz_arrays *set, int k, size_t r, size_t i
     }
 }
 
+/* Element (r, i) of a float32 or float64 array as a double, without long
+ * double (whose infinities and NaN valgrind mangles): for what decides a
+ * status, such as a temperature. */
+static inline double fz_get_double(const fz_arrays *set, int k, size_t r, size_t i, int before)
+{
+    const fz_array *a = &set->a[k];
+    const unsigned char *p = fz_at(set, a, r, i, before);
+    if (a->format == FZ_F32) {
+        float v;
+        memcpy(&v, p, sizeof v);
+        return (double)v;
+    } else {
+        double v;
+        memcpy(&v, p, sizeof v);
+        return v;
+    }
+}
+
 /* The raw bits of element (r, i) (up to 8 bytes). */
 static inline uint64_t fz_bits(const fz_arrays *set, int k, size_t r, size_t i, int before)
 {
