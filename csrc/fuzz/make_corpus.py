@@ -423,6 +423,13 @@ def weighted_seeds() -> dict[str, bytes]:
         seeds[f"{d}-weights-of-any-size"] = weighted_seed(
             f64=f64, rows=3, n=8, tail=(style(WIDE) + bytes([6, 0]) + style(NORMAL)) * 3
         )
+        # one term each, x tiny (1e-40): out = x, a result near 0 (D7)
+        seeds[f"{d}-result-near-zero"] = weighted_seed(
+            f64=f64,
+            rows=2,
+            n=1,
+            tail=style(CONSTANT, 0, 9) * 2 + (bytes([0, 40]) + style(NORMAL)) * 2,
+        )
         seeds[f"{d}-b-is-x"] = weighted_seed(f64=f64, rows=2, n=7, b_mode=4)
         seeds[f"{d}-b-null"] = weighted_seed(f64=f64, rows=2, n=7, b_mode=6)
         seeds[f"{d}-out-over-x"] = weighted_seed(

@@ -208,9 +208,9 @@ int psm_logsumexp_general_f64(const double *x, ptrdiff_t x_row_stride, ptrdiff_t
  * is not NULL, sign[r * sign_stride] = the sum's sign (1 or -1; 0 for a sum
  * that is empty or cancels exactly, then out is -inf; NaN with a NaN out).
  * Weights may be negative: every term and the sum are double-doubles, the
- * exponentials good to 2^-60, so out is within the logsumexp bound of the
- * exact value plus about c 2^-59, c = sum |terms| / |sum| the factor by
- * which the terms cancel (docs/c-api.md).  Without sign (NULL), a negative
+ * exponentials good to about 2^-55.5, so out is within the logsumexp bound
+ * of the exact value plus about c 2^-55, c = sum |terms| / |sum| the factor
+ * by which the terms cancel (docs/c-api.md).  Without sign (NULL), a negative
  * sum gives NaN.
  * Terms with b == 0 or x == -inf are left out whatever the other holds (b
  * is also a mask); a NaN among the others gives NaN; infinite terms (x ==
