@@ -3,8 +3,9 @@
 valgrind (memcheck): a RelWithDebInfo build of ``csrc/`` with the default C compiler, and a
 selection of the C test programs run under ``valgrind --error-exitcode=1 --leak-check=full``:
 the ABI, strided, ISA, golden-vector and regression tests, the thread stress test (one
-iteration: valgrind runs threads one at a time), the four fuzz harnesses through their
-standalone driver (the seed corpus and 4000 inputs made from it) and the consumer example
+iteration: valgrind runs threads one at a time), the fuzz harnesses through their standalone
+driver (the seed corpus and 4000 inputs made from it; 2000 for the four harnesses of the 0.2.0
+functions: general, weighted, backward, half) and the consumer example
 (``csrc/tests/consumer/consumer.c``), once per kernel variant valgrind runs.  valgrind 3.19
 does not emulate AVX-512 (it hides it, and the library then picks avx2), so the variants are
 those for which ``PSM_ISA`` is honoured under valgrind: avx2 and baseline on an x86-64 with
@@ -135,6 +136,7 @@ VALGRIND_TARGETS = [
     "replay_status",
     "test_sampling",
     "replay_sample",
+    *[f"replay_{harness}" for harness in ("general", "weighted", "backward", "half")],
 ]
 
 
@@ -157,6 +159,9 @@ def _valgrind_programs(build: Path, consumer: Path) -> list[tuple[str, list[str]
     programs.append(("replay_status", [str(build / "replay_status"), "-runs=3000", status]))
     programs.append(("test_sampling", [str(build / "test_sampling")]))
     programs.append(("replay_sample", [str(build / "replay_sample"), "-runs=2000"]))
+    for harness in ("general", "weighted", "backward", "half"):
+        command = [str(build / f"replay_{harness}"), "-runs=2000", str(CORPUS / harness)]
+        programs.append((f"replay_{harness}", command))
     return programs
 
 

@@ -210,9 +210,11 @@ int psm_logsumexp_general_f64(const double *x, ptrdiff_t x_row_stride, ptrdiff_t
  * out[r * out_stride] = log|sum_i b_i exp(x_i)| over row r, and, when sign
  * is not NULL, sign[r * sign_stride] = the sum's sign (1 or -1; 0 for a sum
  * that is empty or cancels exactly, then out is -inf; NaN with a NaN out).
- * Weights may be negative: the sum is accurate where it cancels (every term
- * and the sum in double-double), and out is within the logsumexp bound of
- * the exact value.  Without sign (NULL), a negative sum gives NaN.
+ * Weights may be negative: every term and the sum are double-doubles, the
+ * exponentials good to about 2^-55.5, so out is within the logsumexp bound
+ * of the exact value plus about c 2^-55, c = sum |terms| / |sum| the factor
+ * by which the terms cancel (docs/c-api.md).  Without sign (NULL), a negative
+ * sum gives NaN.
  * Terms with b == 0 or x == -inf are left out whatever the other holds (b
  * is also a mask); a NaN among the others gives NaN; infinite terms (x ==
  * +inf or |b| == inf) decide alone: +inf with their sign, NaN if their signs

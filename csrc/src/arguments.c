@@ -190,6 +190,17 @@ int psm_check_side_input(const void *input, ptrdiff_t row_stride, ptrdiff_t stri
     return PSM_OK;
 }
 
+int psm_first_status(int a, int b)
+{
+    static const int order[] = {PSM_E_SIZE_OVERFLOW, PSM_E_NULL_POINTER, PSM_E_STRIDE,
+                                PSM_E_OVERLAP, PSM_E_TEMPERATURE};
+    size_t k;
+    for (k = 0; k < sizeof order / sizeof order[0]; k++)
+        if (a == order[k] || b == order[k])
+            return order[k];
+    return a != PSM_OK ? a : b;
+}
+
 int psm_check_temperature(double temperature)
 {
     /* isnan first: an ordered comparison with NaN would raise FE_INVALID in

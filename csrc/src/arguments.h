@@ -49,6 +49,13 @@ int psm_check_strided_mixed(const void *input, size_t input_element_size,
                             ptrdiff_t output_row_stride, ptrdiff_t output_stride, size_t rows,
                             size_t n, size_t output_n);
 
+/* Of two statuses, the one the documented order reports first:
+ * PSM_E_SIZE_OVERFLOW, PSM_E_NULL_POINTER, PSM_E_STRIDE, PSM_E_OVERLAP,
+ * PSM_E_TEMPERATURE.  A function that checks several pairs of arrays
+ * combines their statuses with it, so that the order holds over all of its
+ * arguments, not only within each pair. */
+int psm_first_status(int a, int b);
+
 /* PSM_OK, or PSM_E_TEMPERATURE for a negative or NaN temperature. */
 int psm_check_temperature(double temperature);
 

@@ -55,9 +55,13 @@ PSM_INTERNAL void psm_backward_pow2_pair(int exponent, double *a, double *b)
  * their factors stay within about 2^+-900 (Veltkamp's split, on variants
  * without FMA, needs them below 2^995) and above the subnormals.  So:
  * - a row with a NaN, an infinite dy (whose sum would be NaN in
- *   double-double where plain arithmetic gives the infinity), a y above
- *   2^400 (softmax; y <= 1 from a forward pass) or above 0 (log_softmax)
- *   takes the plain method, which propagates them as IEEE arithmetic does;
+ *   double-double where plain arithmetic gives the infinity), a |y| above
+ *   2^180 (softmax; 0 <= y <= 1 from a forward pass) or a y above 0
+ *   (log_softmax) takes the plain method, which propagates them as IEEE
+ *   arithmetic does.  The softmax kernel forms (y 2^600) (dy 2^L - s), s up
+ *   to 2 n |y|: below 2^(2 * 180 + 601) n, which stays finite for any row
+ *   that fits in memory (the limit was 2^400 on y alone: |y| past 2^211, or
+ *   y below -2^424, overflowed);
  * - when the largest |dy|, D, is beyond 2^+-900, pass 1 runs again with dy
  *   scaled by a power of two that brings D near 1;
  * - pass 2 scales dy by 2^L, L = -ilogb(D), so that the largest is in
@@ -74,7 +78,7 @@ PSM_INTERNAL int psm_backward_prepare_f64(const psm_backward_sums *sums, int log
                                           double temperature, double scale,
                                           psm_backward_row *row)
 {
-    const double y_limit = log_output ? 0.0 : 0x1p400;
+    const double y_limit = log_output ? 0.0 : 0x1p180;
     const double max_abs = sums->max_abs;
     double mantissa;
     int t_exponent, exponent, shift;

@@ -31,7 +31,7 @@
 typedef struct {
     double hi, lo;   /* the sum */
     double max_abs;  /* the largest |dy| among the entries that count */
-    double max_y;    /* the largest y among them (-inf: none) */
+    double max_y;    /* the largest y among them (float64 softmax: |y|) (-inf: none) */
     double nans;     /* how many of them have a NaN y or dy */
 } psm_backward_sums;
 
