@@ -302,7 +302,12 @@ double psm_sample_noise(uint64_t seed, uint64_t row, uint64_t column);
  * the formula for the given y, dy and T unless dy - sum(dy * y)
  * (dy - exp(y) * sum(dy)) cancels digits; a cancellation by c costs at
  * most about c * 2^-24 ULP in float32, c * 2^-45 in float64 softmax and
- * c / 4 in float64 log_softmax (its exp(y) is good to 2^-55).
+ * c / 4 in float64 log_softmax (its exp(y) is good to 2^-55).  Known
+ * exceptions at the edges of double's range, float64 only (csrc/fuzz/
+ * README.md, D10-D12, open): a row whose dy spans more than 2^1022 loses
+ * the smallest entries' own terms; log_softmax takes exp(y) as 0 below
+ * y = -1000 even where exp(y) * sum(dy) is representable; softmax with
+ * T far below 1 and products dy * y below 2^-1022 keeps about 29 bits.
  * In place: dx may equal dy, or y (same strides); any other overlap of dx
  * with y or dy is PSM_E_OVERLAP.  y and dy may overlap each other.
  * Statuses, in the order checked: PSM_E_SIZE_OVERFLOW, PSM_E_NULL_POINTER,
