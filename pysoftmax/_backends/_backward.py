@@ -136,6 +136,21 @@ def _counted(function: str, y: Any) -> Any:
     return y != 0 if function == "softmax" else y != -math.inf
 
 
+def log_probabilities(function: str, y: Any, xp: Any) -> tuple[Any, Any]:
+    """Return ``(log p, included)`` of a forward result: what the temperature's derivative weighs.
+
+    With z = (x - max) / T, dz/dT = -z / T, and z is log p up to a constant per row, which
+    the Jacobian in x (of softmax and of log_softmax) sends to 0: so the temperature moves
+    the result as x moving by ``-log p * dT`` would (the JVP), and dL/dT of a row is
+    ``-sum(dx * log p)`` (the VJP).  ``included``: p > 0, the entries that count (log p is 0
+    elsewhere, where the finite rule gives dx = 0).
+    """
+    if function == "log_softmax":
+        return y, y > -math.inf
+    included = y > 0
+    return xp.log(xp.where(included, y, xp.ones_like(y))), included
+
+
 def divided(dx: Any, temperature: Any, xp: Any) -> Any:
     """Return ``dx / T``, 0 on the rows at T = 0 or inf; T a float or one per row."""
     if isinstance(temperature, float):

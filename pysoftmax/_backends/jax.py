@@ -257,16 +257,13 @@ def _batch(
 def _temperature_as_input(function: str, y: Any, dt: Any) -> Any:
     """Return the change of x that moves ``function``'s result as ``dt`` moves T.
 
-    With z = (x - max) / T, dz = -z dT / T, and the Jacobian in x is the one in z over T, so
-    ``J_x(-z dT)`` is the tangent.  z is the log-probability up to a constant per row, which
-    the Jacobian (of softmax and of log_softmax) sends to 0: so ``-log p * dT``, with 0 where
-    p = 0 (the finite rule leaves those entries out).  At T = 0 and T = inf the result is
-    locally constant, and this gives 0 there too (a one-hot or a uniform log p).
+    ``-log p * dT`` (:func:`pysoftmax._backends._backward.log_probabilities`), 0 where p = 0;
+    at T = 0 and T = inf the result is locally constant, and this gives 0 there too (a
+    one-hot or a uniform log p).
     """
     import jax.numpy as jnp
 
-    log_p = y if function == "log_softmax" else jnp.log(jnp.where(y > 0, y, 1.0))
-    included = y > -jnp.inf if function == "log_softmax" else y > 0
+    log_p, included = _backward.log_probabilities(function, y, jnp)
     return jnp.where(included, -log_p, 0.0) * dt
 
 

@@ -261,19 +261,14 @@ def _temperature_gradient(
 ) -> torch.Tensor:
     """Return dL/dT per row, from the gradient in x: ``-sum(dx * log p)`` over the row.
 
-    With z = (x - max) / T, dz/dT = -z / T; the Jacobian in x is the one in z over T, so
-    dL/dT = -sum(dx * z), and z may be the log-probability (a constant per row adds
-    nothing: the gradient in x sums to 0 along a row).  Entries with p = 0 are left out
-    (the finite rule gave them dx = 0); rows at T = 0 or inf get 0 (dx is 0 there).
+    (:func:`pysoftmax._backends._backward.log_probabilities`; entries with p = 0 left out,
+    rows at T = 0 or inf get 0: dx is 0 there.)
     """
     import torch
 
     wide = torch.float64 if y.dtype == torch.float64 else torch.float32
     y, dx = y.to(wide), dx.to(wide)
-    if function == "log_softmax":
-        log_p, included = y, y > -torch.inf
-    else:
-        log_p, included = torch.log(torch.where(y > 0, y, torch.ones_like(y))), y > 0
+    log_p, included = _backward_rules.log_probabilities(function, y, torch)
     terms = torch.where(included, dx * log_p, torch.zeros_like(y))
     return -torch.sum(terms, dim=axes, keepdim=True)
 
