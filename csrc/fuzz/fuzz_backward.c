@@ -476,27 +476,6 @@ static void fz_fill_y(fz_input *in, fz_case *c, size_t r, long double *scratch)
     }
 }
 
-static void fz_fill_temperatures(fz_input *in, fz_case *c)
-{
-    unsigned mode = fz_byte(in) % 8;
-    fz_temperature one = fz_read_temperature(in, c->f64);
-    size_t r, bad = c->rows ? (size_t)(fz_random(in) % c->rows) : 0;
-    for (r = 0; r < c->rows; r++) {
-        fz_temperature t = one;
-        if (mode >= 4 && mode < 7)
-            t = fz_read_temperature(in, c->f64);
-        if (mode == 7) {
-            t.t32 = 1.0f, t.t64 = 1.0;
-            if (r == bad)
-                t.t32 = (fz_random(in) & 1) ? -0x1p-149f : NAN, t.t64 = (double)t.t32;
-        }
-        if (c->f64)
-            fz_put_bits(&c->set, c->temperatures, r, 0, psm_bits_f64(t.t64));
-        else
-            fz_put_bits(&c->set, c->temperatures, r, 0, psm_bits_f32(t.t32));
-    }
-}
-
 /* An array of rows x n with strides read from the input (contiguous for the
  * contiguous entry points), or those of `like`. */
 static int fz_add_rows(fz_input *in, fz_case *c, const char *name, int output, int like)
@@ -589,7 +568,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     fz_put(s, c->dy, r, i, fz_entry(&in, &style, c->f64, 1.0));
             }
         if (c->kind == FZ_GENERAL && !s->a[c->temperatures].null)
-            fz_fill_temperatures(&in, c);
+            fz_fill_temperatures(&in, &c->set, c->temperatures, c->rows, c->f64);
     }
     fz_snapshot(s);
 

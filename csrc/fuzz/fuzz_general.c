@@ -361,33 +361,6 @@ static void fz_fill_mask(fz_input *in, fz_case *c)
     }
 }
 
-static void fz_put_temperature(fz_case *c, size_t r, fz_temperature t)
-{
-    if (c->f64)
-        fz_put_bits(&c->set, c->temperatures, r, 0, psm_bits_f64(t.t64));
-    else
-        fz_put_bits(&c->set, c->temperatures, r, 0, psm_bits_f32(t.t32));
-}
-
-/* The temperatures: one for all, any per row, or one invalid among 1s. */
-static void fz_fill_temperatures(fz_input *in, fz_case *c)
-{
-    unsigned mode = fz_byte(in) % 8;
-    fz_temperature one = fz_read_temperature(in, c->f64);
-    size_t r, bad = c->rows ? (size_t)(fz_random(in) % c->rows) : 0;
-    for (r = 0; r < c->rows; r++) {
-        fz_temperature t = one;
-        if (mode >= 4 && mode < 7)
-            t = fz_read_temperature(in, c->f64);
-        if (mode == 7) {
-            t.t32 = 1.0f, t.t64 = 1.0;
-            if (r == bad)
-                t.t32 = (fz_random(in) & 1) ? -0x1p-149f : NAN, t.t64 = (double)t.t32;
-        }
-        fz_put_temperature(c, r, t);
-    }
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_input in = fz_start(data, size);
@@ -473,7 +446,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!c->where_null)
             fz_fill_mask(&in, c);
         if (c->temperatures >= 0 && !s->a[c->temperatures].null)
-            fz_fill_temperatures(&in, c);
+            fz_fill_temperatures(&in, &c->set, c->temperatures, c->rows, c->f64);
     }
     fz_snapshot(s);
 

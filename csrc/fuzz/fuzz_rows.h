@@ -1301,6 +1301,30 @@ static inline void fz_put_bits(fz_arrays *set, int k, size_t r, size_t i, uint64
     memcpy(fz_at(set, a, r, i, 0), &bits, fz_size(a));
 }
 
+/* The per-row temperatures of the general functions (forward and
+ * backward), array k of `rows` entries: one for all, any per row, or one
+ * invalid among 1s. */
+static inline void fz_fill_temperatures(fz_input *in, fz_arrays *set, int k, size_t rows, int f64)
+{
+    unsigned mode = fz_byte(in) % 8;
+    fz_temperature one = fz_read_temperature(in, f64);
+    size_t r, bad = rows ? (size_t)(fz_random(in) % rows) : 0;
+    for (r = 0; r < rows; r++) {
+        fz_temperature t = one;
+        if (mode >= 4 && mode < 7)
+            t = fz_read_temperature(in, f64);
+        if (mode == 7) {
+            t.t32 = 1.0f, t.t64 = 1.0;
+            if (r == bad)
+                t.t32 = (fz_random(in) & 1) ? -0x1p-149f : NAN, t.t64 = (double)t.t32;
+        }
+        if (f64)
+            fz_put_bits(set, k, r, 0, psm_bits_f64(t.t64));
+        else
+            fz_put_bits(set, k, r, 0, psm_bits_f32(t.t32));
+    }
+}
+
 /* Whether an array's elements can be read or written here (it fits and is
  * not NULL). */
 static inline int fz_usable(const fz_arrays *set, int k)
