@@ -35,6 +35,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import mpmath
+import numpy as np
 import pytest
 import test_c_library as c_library
 
@@ -290,3 +292,55 @@ def test_thread_sanitizer_and_the_address_sanitizer_build_exclude_each_other(
     )
     assert completed.returncode != 0
     assert "PSM_TSAN and PSM_SANITIZE cannot be combined" in completed.stdout
+
+
+def test_short_rows_side_by_side_give_the_row_paths_bits():
+    """Rows under 3 entries take the scalar method in every layout (found by fuzz_half: a
+    log_softmax of -0 across rows where the row path gives +0)."""
+    from pysoftmax import _core
+
+    ffi, lib = _core.ffi, _core.lib
+    temperature = float.fromhex("0x1.0004p-123")
+    x = np.array([0.0, -2.0], np.float32)
+    along = np.empty(2, np.float32)
+    lib.psm_log_softmax_f32(
+        ffi.from_buffer("float[]", x), ffi.from_buffer("float[]", along), 1, 2, temperature
+    )
+    across = np.empty((2, 32), np.float32)  # 32 rows side by side: row r's entries at [i, r]
+    columns = np.ascontiguousarray(np.repeat(x[:, None], 32, axis=1))
+    lib.psm_log_softmax_strided_f32(
+        ffi.from_buffer("float[]", columns),
+        1,
+        32,
+        ffi.from_buffer("float[]", across),
+        1,
+        32,
+        32,
+        2,
+        temperature,
+    )
+    assert np.array_equal(
+        across.view(np.uint32), np.repeat(along[:, None], 32, axis=1).view(np.uint32)
+    )
+
+
+def test_a_softmax_backward_sum_beyond_double_is_rescaled_not_infinite():
+    """dy near 2^895 times y near 2^167 overflows the sum; dx itself is finite (fuzz_backward)."""
+    from pysoftmax import _core
+
+    ffi, lib = _core.ffi, _core.lib
+    y = np.array([-float.fromhex("0xd.1adfffba90228p+163")])
+    dy = np.array([-float.fromhex("0xd.a947bdd870d7p+891")])
+    dx = np.zeros(1)
+    temperature = float.fromhex("0x8.3043be352e24p+377")
+    pointer = lambda a: ffi.from_buffer("double[]", a)  # noqa: E731
+    assert (
+        lib.psm_softmax_backward_f64(pointer(y), pointer(dy), pointer(dx), 1, 1, temperature) == 0
+    )
+    mpmath.mp.dps = 50
+    exact = (
+        mpmath.mpf(y[0])
+        * (mpmath.mpf(dy[0]) - mpmath.mpf(dy[0]) * mpmath.mpf(y[0]))
+        / mpmath.mpf(temperature)
+    )
+    assert dx[0] == float(exact)

@@ -85,13 +85,15 @@ PSM_INTERNAL int psm_backward_prepare_f64(const psm_backward_sums *sums, int log
     psm_dd product;
     if (sums->nans > 0.0 || !(max_abs < INFINITY) || !(sums->max_y <= y_limit))
         return PSM_BACKWARD_PLAIN;
-    if (scale == 1.0 && max_abs > 0.0 && (max_abs < 0x1p-900 || max_abs > 0x1p900)) {
+    /* (or when the sum overflowed: |dy| up to 2^900 times |y| up to 2^180) */
+    if (scale == 1.0 && max_abs > 0.0 &&
+        (max_abs < 0x1p-900 || max_abs > 0x1p900 || !(fabs(sums->hi) < INFINITY))) {
         int rescale = -ilogb(max_abs);
         row->scale = ldexp(1.0, rescale < 1023 ? rescale : 1023);
         return PSM_BACKWARD_RESCALE;
     }
     if (!(fabs(sums->hi) < INFINITY))
-        return PSM_BACKWARD_PLAIN; /* cannot happen within the ranges above */
+        return PSM_BACKWARD_PLAIN; /* cannot happen after the rescaling above */
     mantissa = frexp(temperature, &t_exponent);
     shift = max_abs > 0.0 ? -ilogb(max_abs) : 0;
     exponent = -t_exponent - shift - (log_output ? 0 : 600);
